@@ -1,0 +1,171 @@
+package drill
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/godrill/godrill/runtime"
+)
+
+// Flag is one packetdrill flag as given on the command line.
+type Flag struct {
+	Name  string
+	Value string
+}
+
+// Invocation is a parsed command line: packetdrill flags (passed through to
+// each script's run), godrill's own flags, and the script paths.
+type Invocation struct {
+	Flags  []Flag
+	Extras Extras
+	Files  []string
+}
+
+// Extras are godrill's own flags, beyond the reference's.
+type Extras struct {
+	Trace    bool          // --trace: kernel TCP state after each event
+	Diagram  bool          // --diagram: sequence diagram at the end
+	ASCII    bool          // --ascii: diagram without Unicode box drawing
+	PcapFile string        // --pcap FILE
+	JSONFile string        // --json FILE
+	Jobs     int           // -j N
+	JUnit    string        // --junit FILE
+	Format   string        // --format text|tap|json
+	Timeout  time.Duration // --timeout per script
+	Versions []string      // from --ip_version=a,b or all
+}
+
+// godrillFlags take a value unless listed in godrillBool.
+var godrillFlags = map[string]bool{
+	"trace": true, "diagram": true, "ascii": true, "pcap": true, "json": true, "j": true,
+	"jobs": true, "junit": true, "format": true, "timeout": true,
+}
+var godrillBool = map[string]bool{"trace": true, "diagram": true, "ascii": true}
+
+// ParseArgs reads packetdrill-style arguments: --name=value, --name value,
+// -D NAME=value, -v, and godrill's own flags; everything else is a path.
+func ParseArgs(args []string) (*Invocation, error) {
+	inv := &Invocation{}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			inv.Files = append(inv.Files, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			inv.Files = append(inv.Files, a)
+			continue
+		}
+		name := strings.TrimLeft(a, "-")
+		value, hasValue := "", false
+		if k, v, ok := strings.Cut(name, "="); ok {
+			name, value, hasValue = k, v, true
+		}
+		switch {
+		case name == "D" || (strings.HasPrefix(name, "D") && !strings.HasPrefix(a, "--") && len(name) > 1):
+			if name != "D" {
+				value, hasValue, name = strings.TrimPrefix(a, "-D"), true, "D"
+			}
+			name = "define"
+		case strings.HasPrefix(name, "j") && !strings.HasPrefix(a, "--") && len(name) > 1:
+			value, hasValue, name = name[1:], true, "j"
+		}
+		if godrillFlags[name] {
+			if !hasValue && !godrillBool[name] {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("flag --%s needs a value", name)
+				}
+				i++
+				value = args[i]
+			}
+			if err := inv.Extras.set(name, value); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !hasValue && runtime.FlagTakesValue(name) {
+			if i+1 >= len(args) {
+				return nil, fmt.Errorf("flag --%s needs a value", name)
+			}
+			i++
+			value = args[i]
+		}
+		if name == "ip_version" && (strings.Contains(value, ",") || value == "all") {
+			inv.Extras.Versions = splitVersions(value)
+			continue
+		}
+		if err := runtime.DefaultConfig(runtime.IPv4).Set(name, value, true); err != nil {
+			return nil, err
+		}
+		inv.Flags = append(inv.Flags, Flag{Name: name, Value: value})
+	}
+	return inv, nil
+}
+
+func splitVersions(v string) []string {
+	if v == "all" {
+		return []string{"ipv4", "ipv6", "ipv4-mapped-ipv6"}
+	}
+	return strings.Split(v, ",")
+}
+
+func (e *Extras) set(name, value string) error {
+	var err error
+	switch name {
+	case "trace":
+		e.Trace = true
+	case "diagram":
+		e.Diagram = true
+	case "ascii":
+		e.ASCII = true
+	case "pcap":
+		e.PcapFile = value
+	case "json":
+		e.JSONFile = value
+	case "j", "jobs":
+		e.Jobs, err = strconv.Atoi(value)
+	case "junit":
+		e.JUnit = value
+	case "format":
+		e.Format = value
+	case "timeout":
+		e.Timeout, err = time.ParseDuration(value)
+	}
+	if err != nil {
+		return fmt.Errorf("bad value for --%s: %v", name, err)
+	}
+	return nil
+}
+
+// childArgs are the arguments of the sandboxed child for one script.
+func (inv *Invocation) childArgs(path, ipVersion string) []string {
+	var args []string
+	for _, f := range inv.Flags {
+		if ipVersion != "" && f.Name == "ip_version" {
+			continue
+		}
+		args = append(args, "--"+f.Name+"="+f.Value)
+	}
+	if ipVersion != "" {
+		args = append(args, "--ip_version="+ipVersion)
+	}
+	e := inv.Extras
+	if e.Trace {
+		args = append(args, "--trace")
+	}
+	if e.Diagram {
+		args = append(args, "--diagram")
+	}
+	if e.ASCII {
+		args = append(args, "--ascii")
+	}
+	if e.PcapFile != "" {
+		args = append(args, "--pcap="+e.PcapFile)
+	}
+	if e.JSONFile != "" {
+		args = append(args, "--json="+e.JSONFile)
+	}
+	return append(args, "--", path)
+}

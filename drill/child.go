@@ -1,0 +1,176 @@
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/godrill/godrill/parser"
+	"github.com/godrill/godrill/runtime"
+	"github.com/godrill/godrill/tun"
+)
+
+// sandboxArg is argv[1] of the re-executed child that runs one script
+// inside its own network namespace.
+const sandboxArg = "__godrill_sandbox"
+
+// SandboxMain must be called first thing in main (and in TestMain of a
+// test binary that uses Run): in the re-executed child it runs the script
+// and exits; elsewhere it returns at once.
+func SandboxMain() {
+	if len(os.Args) < 2 || os.Args[1] != sandboxArg {
+		return
+	}
+	os.Exit(childMain(os.Args[2:], os.Stdout, os.Stderr))
+}
+
+// childMain runs inside the namespace: set up the device, run the script,
+// report. Its exit code is the verdict.
+func childMain(args []string, stdout, stderr io.Writer) int {
+	if !tun.Isolated() {
+		fmt.Fprintln(stderr, "godrill: refusing to run a script outside a private network namespace")
+		return runtime.ExitSetup
+	}
+	inv, err := ParseArgs(args)
+	if err != nil || len(inv.Files) != 1 {
+		fmt.Fprintf(stderr, "godrill: bad sandbox arguments: %v\n", err)
+		return runtime.ExitSetup
+	}
+	path := inv.Files[0]
+	script, cfg, code := loadScript(path, inv, stderr)
+	if code != 0 {
+		return code
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	dev, err := tun.Setup(tunConfig(cfg))
+	if err != nil {
+		fmt.Fprintf(stderr, "godrill: %v\n", err)
+		return runtime.ExitSetup
+	}
+	defer dev.Close()
+	sn, err := dev.Sniff()
+	if err != nil {
+		fmt.Fprintf(stderr, "godrill: %v\n", err)
+		return runtime.ExitSetup
+	}
+	defer sn.Close()
+	for _, init := range cfg.InitScripts {
+		if init == "" {
+			continue
+		}
+		if err := runInitScript(ctx, init, stdout, stderr); err != nil {
+			fmt.Fprintf(stderr, "%s: error executing init script %s: %v\n", path, init, err)
+			return runtime.ExitKernel
+		}
+	}
+	obs, closeObs, err := inv.Extras.observers(path, cfg, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "godrill: %v\n", err)
+		return runtime.ExitSetup
+	}
+	opts := runtime.Options{
+		Config:    cfg,
+		Net:       &tunNetwork{dev: dev, sn: sn},
+		Stdout:    stdout,
+		Stderr:    stderr,
+		Observers: obs,
+	}
+	if inv.Extras.wantsState() {
+		opts.StateProbe = tcpStateProbe
+	}
+	err = runtime.Run(ctx, script, opts)
+	closeObs(err)
+	return report(err, script, stderr)
+}
+
+// report prints a run's outcome and returns the exit code.
+func report(err error, script *parser.Script, stderr io.Writer) int {
+	if err == nil {
+		return runtime.ExitPass
+	}
+	var f *runtime.Failure
+	if errors.As(err, &f) {
+		fmt.Fprint(stderr, f.Report(script.Source))
+		if f.Kind == runtime.FailScript {
+			return runtime.ExitScript
+		}
+		return runtime.ExitKernel
+	}
+	fmt.Fprintf(stderr, "godrill: %v\n", err)
+	return runtime.ExitSetup
+}
+
+// loadScript parses a script and builds its configuration: script option
+// lines first, the command line winning over them.
+func loadScript(path string, inv *Invocation, stderr io.Writer) (*parser.Script, *runtime.Config, int) {
+	cfg := runtime.DefaultConfig(runtime.IPv4)
+	for _, fl := range inv.Flags {
+		if err := cfg.Set(fl.Name, fl.Value, true); err != nil {
+			fmt.Fprintf(stderr, "godrill: %v\n", err)
+			return nil, nil, runtime.ExitSetup
+		}
+	}
+	script, err := parser.ParseFile(path, parser.Options{Defines: cfg.Defines})
+	if err != nil {
+		fmt.Fprint(stderr, parser.FormatError(err))
+		return nil, nil, runtime.ExitScript
+	}
+	for _, o := range script.Options {
+		if err := cfg.Set(o.Name, o.Value, false); err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", o.Pos, err)
+			return nil, nil, runtime.ExitScript
+		}
+	}
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintf(stderr, "godrill: %v\n", err)
+		return nil, nil, runtime.ExitSetup
+	}
+	return script, cfg, 0
+}
+
+func tunConfig(cfg *runtime.Config) tun.Config {
+	v := tun.IPv4
+	switch cfg.IPVersion {
+	case runtime.IPv6:
+		v = tun.IPv6
+	case runtime.IPv4MappedIPv6:
+		v = tun.IPv4MappedIPv6
+	}
+	tc := tun.DefaultConfig(v)
+	tc.LocalIP, tc.RemoteIP, tc.GatewayIP = cfg.LocalIP, cfg.RemoteIP, cfg.GatewayIP
+	tc.PrefixLen, tc.MTU = cfg.PrefixLen, cfg.MTU
+	tc.ManualDrain = true
+	return tc
+}
+
+// tunNetwork adapts the TUN device and its sniffer to the runtime.
+type tunNetwork struct {
+	dev *tun.Device
+	sn  *tun.Sniffer
+}
+
+func (n *tunNetwork) Inject(pkt []byte) error { return n.dev.WritePacket(pkt) }
+
+// Next returns the next frame. Like the reference, it takes one packet off
+// the device's transmit queue for each outgoing packet it reports, so the
+// kernel sees unsniffed packets as still queued in the host.
+func (n *tunNetwork) Next(deadline time.Time) (runtime.Frame, error) {
+	f, err := n.sn.Next(deadline)
+	if err != nil {
+		if errors.Is(err, tun.ErrTimeout) {
+			return runtime.Frame{}, runtime.ErrTimeout
+		}
+		return runtime.Frame{}, err
+	}
+	if f.Outgoing {
+		n.dev.Discard(1)
+	}
+	return runtime.Frame{Data: f.Data, Time: f.Time, Outgoing: f.Outgoing}, nil
+}

@@ -1,0 +1,141 @@
+// Package drill runs packetdrill scripts, each in a private network
+// namespace made for it: the Go API behind the godrill command.
+package drill
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/godrill/godrill/runtime"
+	"github.com/godrill/godrill/tun"
+)
+
+// Options configure Run.
+type Options struct {
+	// Args are packetdrill flags and godrill's own (--trace, --pcap ...),
+	// as on the command line.
+	Args []string
+	// IPVersion overrides --ip_version ("" keeps the flags' choice).
+	IPVersion string
+	// Stdout and Stderr receive the script's output and the report as they
+	// come; they are captured into Result either way.
+	Stdout, Stderr io.Writer
+	// Timeout bounds the whole script (0: none).
+	Timeout time.Duration
+}
+
+// Result is the outcome of one script run.
+type Result struct {
+	Path      string
+	IPVersion string
+	Passed    bool
+	ExitCode  int
+	Duration  time.Duration
+	Output    string // everything the run printed (stdout, then stderr)
+	Stderr    string
+	FirstErr  string // the first line of the failure report
+	TimedOut  bool
+}
+
+// Run runs one script in a fresh network namespace (a re-executed child of
+// this process: the program must call SandboxMain first thing in main or
+// TestMain) and returns its verdict. The error is for runs that could not
+// be carried out at all; a failing script is a Result with Passed false.
+func Run(ctx context.Context, path string, opts Options) (Result, error) {
+	inv, err := ParseArgs(append(append([]string(nil), opts.Args...), "--", path))
+	if err != nil {
+		return Result{}, err
+	}
+	return runOne(ctx, inv, path, opts.IPVersion, opts)
+}
+
+func runOne(ctx context.Context, inv *Invocation, path, ipVersion string, opts Options) (Result, error) {
+	res := Result{Path: path, IPVersion: ipVersion}
+	if res.IPVersion == "" {
+		res.IPVersion = "ipv4"
+		for _, f := range inv.Flags {
+			if f.Name == "ip_version" {
+				res.IPVersion = f.Value
+			}
+		}
+	}
+	if err := tun.Preflight(); err != nil {
+		return res, err
+	}
+	timeout := opts.Timeout
+	if timeout == 0 {
+		timeout = inv.Extras.Timeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	cmd := tun.Command(ctx, append([]string{sandboxArg}, inv.childArgs(path, ipVersion)...))
+	var out, errBuf bytes.Buffer
+	cmd.Stdin = nil
+	cmd.Stdout = tee(&out, opts.Stdout)
+	cmd.Stderr = tee(&errBuf, opts.Stderr)
+	cmd.WaitDelay = time.Second
+	start := time.Now()
+	err := cmd.Run()
+	res.Duration = time.Since(start)
+	res.Stderr = errBuf.String()
+	res.Output = out.String() + errBuf.String()
+	res.FirstErr = firstLine(errBuf.String())
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+		res.Passed = true
+	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		res.TimedOut = true
+		res.ExitCode = runtime.ExitKernel
+		res.FirstErr = fmt.Sprintf("%s: timed out after %v", path, timeout)
+	case ctx.Err() != nil:
+		res.ExitCode = runtime.ExitKernel
+		res.FirstErr = fmt.Sprintf("%s: stopped: %v", path, ctx.Err())
+	case errors.As(err, &ee):
+		res.ExitCode = ee.ExitCode()
+		if res.ExitCode < 0 {
+			res.ExitCode = runtime.ExitKernel
+		}
+	default:
+		return res, err
+	}
+	return res, nil
+}
+
+func tee(buf *bytes.Buffer, w io.Writer) io.Writer {
+	if w == nil {
+		return buf
+	}
+	return io.MultiWriter(buf, w)
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// Exit turns a result into a process exit code.
+func (r Result) Exit() int {
+	if r.Passed {
+		return 0
+	}
+	if r.ExitCode == 0 {
+		return runtime.ExitKernel
+	}
+	return r.ExitCode
+}
+
+var _ = os.Stderr

@@ -1,0 +1,236 @@
+package parser
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// tokKind is the kind of a token as the parser sees it.
+type tokKind int
+
+const (
+	tEOF      tokKind = iota
+	tInt              // 42, -1
+	tHex              // 0x1f
+	tFloat            // 1.5, .1, -0.5
+	tWord             // identifiers, keywords, flags words
+	tString           // "..." (Text is between the quotes)
+	tBacktick         // `...` (Text is between the backticks)
+	tCode             // %{ ... }% (Text is between the marks)
+	tOption           // --name (Text is the name)
+	tEllipsis         // ...
+	tIPv4             // 192.0.2.1
+	tIPv6             // fd3d::1
+	tPunct            // any other single character
+	tBad              // an unterminated comment, string, command or code block
+)
+
+var kindNames = [...]string{
+	tEOF: "EOF", tInt: "integer", tHex: "hex integer", tFloat: "number",
+	tWord: "word", tString: "string", tBacktick: "command", tCode: "code block",
+	tOption: "option", tEllipsis: "'...'", tIPv4: "IPv4 address",
+	tIPv6: "IPv6 address", tPunct: "punctuation", tBad: "unterminated text",
+}
+
+type token struct {
+	kind tokKind
+	text string // as written, or the unquoted/substituted value
+	raw  string // the source text of the token
+	pos  Pos
+	// lineStart is true when the token is the first one on its line; error
+	// recovery resumes at such tokens.
+	lineStart bool
+}
+
+// The lexer is participle's, with first-match rules: longer forms come
+// before their prefixes ("..." before ".", an IPv4 address before a
+// number), and catch-all rules turn unterminated constructs into tokens the
+// parser reports with a position instead of failing the whole lex.
+var lexDef = lexer.MustStateful(lexer.Rules{
+	"Root": {
+		{Name: "Space", Pattern: `[ \t\r\n\f\v]+`},
+		{Name: "Comment", Pattern: `//[^\n]*`},
+		{Name: "BlockComment", Pattern: `/\*(?:[^*]|\*+[^*/])*\*+/`},
+		{Name: "BadComment", Pattern: `/\*[\s\S]*`},
+		{Name: "Code", Pattern: `%\{[\s\S]*?\}%`},
+		{Name: "BadCode", Pattern: `%\{[\s\S]*`},
+		{Name: "Backtick", Pattern: "`(?:\\\\[\\s\\S]|[^`\\\\])*`"},
+		{Name: "BadBacktick", Pattern: "`[\\s\\S]*"},
+		{Name: "String", Pattern: `"(?:\\[\s\S]|[^"\\])*"`},
+		{Name: "BadString", Pattern: `"[\s\S]*`},
+		{Name: "Ellipsis", Pattern: `\.\.\.`},
+		{Name: "Option", Pattern: `--[a-zA-Z0-9_]+`},
+		// One rule for the word-like tokens keeps the lexer fast; the
+		// alternatives are tried in order (an IPv6 address before a word, an
+		// IPv4 address before a number), and convertToken tells them apart.
+		{Name: "Atom", Pattern: atomPattern},
+		{Name: "Punct", Pattern: `[^ \t\r\n\f\v]`},
+	},
+})
+
+const (
+	ipv6Pattern   = `(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|[0-9a-fA-F:]*::(?:[0-9a-fA-F]{1,4}:)*(?:[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+|[0-9a-fA-F]{1,4})?`
+	ipv4Pattern   = `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`
+	floatPattern  = `-?[0-9]*\.[0-9]+`
+	negIntPattern = `-[0-9]+`
+	wordPattern   = `sequence#|[a-zA-Z0-9_]+`
+	atomPattern   = ipv6Pattern + "|" + ipv4Pattern + "|" + floatPattern + "|" + negIntPattern + "|" + wordPattern
+)
+
+var (
+	ipv4RE = regexp.MustCompile(`^(?:` + ipv4Pattern + `)$`)
+)
+
+var lexSyms = lexer.SymbolsByRune(lexDef)
+
+// reserved are the words the reference lexer returns as keywords; -D
+// definitions never replace them.
+var reserved = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`sa_family sin_port sin_addr msg_name msg_iov
+		msg_flags msg_control cmsg_data cmsg_level cmsg_type ee_errno ee_origin
+		ee_type ee_code ee_info ee_data scm_sec scm_nsec fd u32 u64 ptr events
+		revents onoff linger htons ipv4 ipv6 icmp udp GREv0 gre raw sum off key
+		seq none checksum present encap psp spi mpls label tc ttl inet_addr
+		inet6_addr ack eol ecr mss mtu nop sack sackOK md5 TS FO FOEXP ECN e0b
+		e1b ceb tos flowlabel flags Flags val win urg wscale ect01 ect0 ect1
+		noecn ce id`) {
+		reserved[w] = true
+	}
+}
+
+// convertToken turns a participle token into the parser's; skip is true
+// for blanks and comments. Unterminated constructs come back as tBad
+// tokens.
+func convertToken(file string, t lexer.Token) (tk token, skip bool) {
+	name := lexSyms[t.Type]
+	tk = token{raw: t.Value, text: t.Value, pos: Pos{file, t.Pos.Line, t.Pos.Column}}
+	switch name {
+	case "Comment", "BlockComment", "Space":
+		return tk, true
+	case "BadComment":
+		tk.kind, tk.text = tBad, "unterminated comment"
+	case "BadCode":
+		tk.kind, tk.text = tBad, "unterminated code block (missing '}%')"
+	case "BadBacktick":
+		tk.kind, tk.text = tBad, "unterminated command (missing '`')"
+	case "BadString":
+		tk.kind, tk.text = tBad, "unterminated string"
+	case "Code":
+		tk.kind, tk.text = tCode, codeText(t.Value)
+	case "Backtick":
+		tk.kind, tk.text = tBacktick, t.Value[1:len(t.Value)-1]
+	case "String":
+		tk.kind, tk.text = tString, t.Value[1:len(t.Value)-1]
+	case "Ellipsis":
+		tk.kind = tEllipsis
+	case "Option":
+		tk.kind, tk.text = tOption, t.Value[2:]
+	case "Atom":
+		tk.kind = classifyAtom(t.Value)
+	default:
+		tk.kind = tPunct
+	}
+	return tk, false
+}
+
+// classifyAtom tells apart what the Atom rule matched, in the rule's order.
+func classifyAtom(s string) tokKind {
+	switch {
+	case strings.Contains(s, ":"):
+		return tIPv6
+	case strings.Count(s, ".") == 3 && ipv4RE.MatchString(s):
+		return tIPv4
+	case strings.Contains(s, "."):
+		return tFloat
+	case s[0] == '-':
+		return tInt
+	case s == "sequence#":
+		return tWord
+	}
+	if isDigits(s) {
+		return tInt
+	}
+	if len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && isHex(s[2:]) {
+		return tHex
+	}
+	return tWord
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// codeText strips the %{ }% marks and the blanks next to them, as the
+// reference does.
+func codeText(s string) string {
+	s = s[2 : len(s)-2]
+	return strings.Trim(s, " \t")
+}
+
+// substitute applies -D definitions to a word token, as the reference's
+// lexer does: a value in double quotes becomes a string, one in backticks a
+// command, one that reads as an integer (C strtol rules) an integer, and
+// anything else a word.
+func substitute(tk *token, defines map[string]string) {
+	if tk.kind != tWord || reserved[tk.text] {
+		return
+	}
+	v, ok := defines[tk.text]
+	if !ok {
+		return
+	}
+	switch {
+	case len(v) >= 2 && v[0] == '"' && v[len(v)-1] == '"':
+		tk.kind, tk.text = tString, v[1:len(v)-1]
+	case len(v) >= 2 && v[0] == '`' && v[len(v)-1] == '`':
+		tk.kind, tk.text = tBacktick, v[1:len(v)-1]
+	default:
+		if n, err := strconv.ParseInt(v, 0, 64); err == nil && !strings.Contains(v, "_") {
+			tk.kind, tk.text = tInt, strconv.FormatInt(n, 10)
+		} else {
+			tk.kind, tk.text = tWord, v
+		}
+	}
+}
+
+// checkEncoding finds the first NUL byte or invalid UTF-8 sequence in src;
+// such files are binary, not scripts.
+func checkEncoding(src []byte) (off int, msg string) {
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c == 0 {
+			return i, "illegal NUL byte (binary file?)"
+		}
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i, "invalid UTF-8 encoding (binary file?)"
+		}
+		i += n
+	}
+	return -1, ""
+}

@@ -1,0 +1,825 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/godrill/godrill/packet"
+	"github.com/godrill/godrill/parser"
+)
+
+func (r *runner) runPacket(es *eventState, rec *EventRecord) {
+	p := es.ev.Packet
+	if p.TCP == nil {
+		r.runOtherPacket(es, rec)
+		return
+	}
+	sock := r.socketForPacket(es)
+	if p.Direction == parser.Outbound {
+		r.runOutbound(es, sock, rec)
+	} else {
+		r.runInbound(es, sock, rec)
+	}
+}
+
+// packetFail stops the run with an "error handling packet" failure.
+func packetFail(es *eventState, format string, args ...any) *Failure {
+	return &Failure{Pos: es.ev.Pos, Kind: FailPacket, Msg: "error handling packet: " + fmt.Sprintf(format, args...)}
+}
+
+// socketForPacket finds the socket a TCP packet line belongs to, creating
+// the child socket when a scripted SYN reaches a listener.
+func (r *runner) socketForPacket(es *eventState) *socket {
+	p := es.ev.Packet
+	t := p.TCP
+	syn := t.Flags&parser.FlagSYN != 0
+	ack := t.Flags&parser.FlagACK != 0
+	sut := r.sut
+	switch {
+	case sut == nil:
+		panic(packetFail(es, "no matching socket for script packet"))
+	case p.Direction == parser.Inbound && syn && !ack && sut.state == sockListening:
+		child := newSocket(sut.proto)
+		child.listener = sut
+		child.local = sut.local
+		if child.local.Addr().IsUnspecified() || !child.local.IsValid() {
+			child.local = netip.AddrPortFrom(r.cfg.LocalIP, sut.local.Port())
+		}
+		child.remote = netip.AddrPortFrom(r.cfg.RemoteIP, r.ephemeralPort())
+		child.state = sockPassiveSYNIn
+		child.remoteISN = t.Seq.Start
+		r.sockets = append(r.sockets, child)
+		r.sut = child
+		return child
+	case p.Direction == parser.Outbound && syn && !ack && sut.state == sockConnecting:
+		sut.scriptLocalISN = t.Seq.Start
+		return sut
+	case p.Direction == parser.Outbound && syn && ack && sut.state == sockPassiveSYNIn:
+		sut.scriptLocalISN = t.Seq.Start
+		return sut
+	}
+	if p.Direction == parser.Inbound && syn && (sut.state == sockSYNSent || sut.state == sockConnecting) {
+		sut.remoteISN = t.Seq.Start
+	}
+	return sut
+}
+
+// ephemeralPort reserves a port number for the scripted peer the way the
+// reference does: whatever the kernel hands out for a bind to port 0.
+func (r *runner) ephemeralPort() uint16 {
+	if p, err := kernelEphemeralPort(r.cfg); err == nil {
+		return p
+	}
+	return 40000 + uint16(time.Now().UnixNano()%20000)
+}
+
+// --- inbound ---------------------------------------------------------------
+
+func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) {
+	t := es.ev.Packet.TCP
+	pkt, err := r.buildInbound(es.ev.Packet, s)
+	if err != nil {
+		panic(packetFail(es, "%v", err))
+	}
+	r.waitFor(es, "inbound packet")
+	if err := r.net.Inject(pkt); err != nil {
+		panic(packetFail(es, "injecting packet: %v", err))
+	}
+	rec.ActualTime = r.now()
+	rec.Kind = "inbound"
+	rec.Summary = formatScriptTCP(t)
+	if r.cfg.Verbose {
+		fmt.Fprintf(r.stdout, "inbound injected packet: %9.6f %s\n", secs(rec.ActualTime), formatScriptTCP(t))
+	}
+}
+
+// buildInbound maps a scripted inbound segment to live values and encodes it.
+func (r *runner) buildInbound(p *parser.Packet, s *socket) ([]byte, error) {
+	t := p.TCP
+	syn := t.Flags&parser.FlagSYN != 0
+	ackOff := s.localScriptToLive(syn)
+	seq := t.Seq.Start + s.remoteScriptToLive(syn)
+	var ack uint32
+	if t.Ack != nil {
+		ack = *t.Ack
+		if t.Flags&parser.FlagACK != 0 {
+			ack += ackOff
+		}
+	}
+	opts, err := r.inboundOptions(t, s, ackOff)
+	if err != nil {
+		return nil, err
+	}
+	src, dst := s.remote, s.local
+	if t.SrcPort != nil {
+		src = netip.AddrPortFrom(src.Addr(), *t.SrcPort)
+	}
+	if t.DstPort != nil {
+		dst = netip.AddrPortFrom(dst.Addr(), *t.DstPort)
+	}
+	ipf := packet.IPFields{Src: src.Addr(), Dst: dst.Addr(), TTL: 255}
+	applyIPInfo(&ipf, p.IP)
+	tf := packet.TCPFields{
+		SrcPort: src.Port(), DstPort: dst.Port(),
+		Seq: seq, Ack: ack,
+		Flags:   tcpFlags(t),
+		Options: opts,
+	}
+	if t.Win != nil {
+		tf.Window = uint16(*t.Win)
+	}
+	if t.Urg != nil {
+		tf.Urgent = uint16(*t.Urg)
+	}
+	s.lastInSeq, s.lastInAck, s.lastInWin, s.injected = seq+t.Seq.Len, ack, tf.Window, true
+	if syn {
+		s.lastInSeq++
+	}
+	return packet.BuildTCP(ipf, tf, make([]byte, t.Seq.Len)), nil
+}
+
+func applyIPInfo(f *packet.IPFields, info *parser.IPInfo) {
+	if info == nil {
+		return
+	}
+	if info.TOS != nil {
+		f.TOS = *info.TOS
+	}
+	switch info.ECN {
+	case parser.ECNNotECT:
+		f.TOS &^= 3
+	case parser.ECNECT1:
+		f.TOS = f.TOS&^3 | 1
+	case parser.ECNECT0, parser.ECNECT01:
+		f.TOS = f.TOS&^3 | 2
+	case parser.ECNCE:
+		f.TOS |= 3
+	}
+	if info.TTL != nil {
+		f.TTL = *info.TTL
+	}
+	if info.FlowLabel != nil {
+		f.FlowLabel = *info.FlowLabel
+	}
+}
+
+// tcpFlags turns the script's flags (and an AccECN ACE digit) into header bits.
+func tcpFlags(t *parser.TCP) packet.TCPFlags {
+	f := packet.TCPFlags(t.Flags)
+	if t.ACE != nil {
+		f &^= packet.ECE | packet.CWR | packet.AE
+		ace := *t.ACE
+		if ace&1 != 0 {
+			f |= packet.ECE
+		}
+		if ace&2 != 0 {
+			f |= packet.CWR
+		}
+		if ace&4 != 0 {
+			f |= packet.AE
+		}
+	}
+	return f
+}
+
+// inboundOptions encodes the script's options with live SACK blocks and a
+// live TS ecr.
+func (r *runner) inboundOptions(t *parser.TCP, s *socket, ackOff uint32) ([]byte, error) {
+	var out []byte
+	for _, o := range t.Options {
+		switch o.Kind {
+		case parser.OptSACK:
+			var bl [][2]uint32
+			for _, b := range o.Blocks {
+				bl = append(bl, [2]uint32{b.Left + ackOff, b.Right + ackOff})
+			}
+			out = packet.AppendOption(out, packet.SACKOption(bl))
+		case parser.OptTS:
+			ecr := o.TSEcr
+			if t.Flags&parser.FlagACK != 0 {
+				live, ok := s.tsVal[ecr]
+				switch {
+				case ok:
+					ecr = live
+				case r.cfg.TSEcrScaled && s.firstTS:
+					ecr = ecr - s.firstScriptVal + s.firstLiveVal
+				default:
+					return nil, fmt.Errorf("unable to infer live TS ecr for script TS ecr %d;  no matching or preceding outbound TS val", o.TSEcr)
+				}
+			}
+			out = packet.AppendOption(out, packet.TSOption(o.TSVal, ecr))
+		default:
+			opt, err := scriptOption(o)
+			if err != nil {
+				return nil, err
+			}
+			out = packet.AppendOption(out, opt)
+		}
+	}
+	if len(out)%4 != 0 {
+		return nil, fmt.Errorf("TCP options are %d bytes, not a multiple of 4", len(out))
+	}
+	return out, nil
+}
+
+// scriptOption encodes one option as written (no live mapping).
+func scriptOption(o *parser.TCPOption) (packet.Option, error) {
+	switch o.Kind {
+	case parser.OptNOP:
+		return packet.Option{Kind: packet.OptNOP}, nil
+	case parser.OptEOL:
+		return packet.Option{Kind: packet.OptEOL}, nil
+	case parser.OptMSS:
+		return packet.MSSOption(uint16(o.Value)), nil
+	case parser.OptWScale:
+		return packet.WScaleOption(uint8(o.Value)), nil
+	case parser.OptSACKOK:
+		return packet.SACKOKOption(), nil
+	case parser.OptSACK:
+		var bl [][2]uint32
+		for _, b := range o.Blocks {
+			bl = append(bl, [2]uint32{b.Left, b.Right})
+		}
+		return packet.SACKOption(bl), nil
+	case parser.OptTS:
+		return packet.TSOption(o.TSVal, o.TSEcr), nil
+	case parser.OptMD5:
+		d := o.Cookie
+		if d == nil {
+			d = make([]byte, 16)
+		}
+		return packet.Option{Kind: packet.OptMD5, Data: d}, nil
+	case parser.OptFO:
+		return packet.Option{Kind: packet.OptFO, Data: o.Cookie}, nil
+	case parser.OptFOEXP:
+		d := binary.BigEndian.AppendUint16(nil, packet.FastOpenExpMagic)
+		return packet.Option{Kind: packet.OptExp, Data: append(d, o.Cookie...)}, nil
+	case parser.OptAccECN:
+		kind := packet.OptAccECN0
+		if o.Order == 1 {
+			kind = packet.OptAccECN1
+		}
+		var d []byte
+		for _, c := range o.Counters {
+			d = append(d, byte(c>>16), byte(c>>8), byte(c))
+		}
+		return packet.Option{Kind: kind, Data: d}, nil
+	case parser.OptExp:
+		return packet.Option{Kind: o.RawKind, Data: o.RawData}, nil
+	}
+	return packet.Option{}, fmt.Errorf("unsupported TCP option %q", o.Kind)
+}
+
+func scriptOptions(t *parser.TCP) []packet.Option {
+	var opts []packet.Option
+	for _, o := range t.Options {
+		if opt, err := scriptOption(o); err == nil {
+			opts = append(opts, opt)
+		}
+	}
+	return opts
+}
+
+// --- outbound --------------------------------------------------------------
+
+// sniffed is a live outbound segment of the socket under test.
+type sniffed struct {
+	d    *packet.Decoded
+	time time.Time
+}
+
+func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
+	t := es.ev.Packet.TCP
+	rec.Kind = "outbound"
+	rec.Summary = formatScriptTCP(t)
+	want := int(t.Seq.Len)
+	var segs []sniffed
+	got := 0
+	deadline := r.outboundDeadline(es)
+	for {
+		seg, err := r.sniffFor(s, deadline)
+		if err != nil {
+			if errors.Is(err, ErrTimeout) {
+				panic(packetFail(es, "Timed out waiting for packet"))
+			}
+			panic(packetFail(es, "%v", err))
+		}
+		r.learnFromOutbound(s, seg.d, t)
+		if r.cfg.Verbose {
+			fmt.Fprintf(r.stdout, "outbound sniffed packet: %9.6f %s\n", secs(r.wallToScript(seg.time)), r.formatLive(s, seg.d))
+		}
+		if len(segs) > 0 {
+			if msg := fragmentMismatch(segs[len(segs)-1].d, seg.d); msg != "" {
+				f := packetFail(es, "%s", msg)
+				f.Script = fmt.Sprintf("script packet: %9.6f %s", secs(es.time), formatScriptTCP(t))
+				f.Actual = fmt.Sprintf("actual packet: %9.6f %s", secs(r.wallToScript(seg.time)), r.formatLive(s, seg.d))
+				panic(f)
+			}
+		}
+		segs = append(segs, seg)
+		got += len(seg.d.TCP.Payload())
+		if got >= want || r.cfg.StrictSegments {
+			break
+		}
+	}
+	live := segs[len(segs)-1]
+	d := live.d
+	if len(segs) > 1 {
+		d = aggregate(segs)
+	}
+	rec.ActualTime = r.wallToScript(live.time)
+	if got != want {
+		f := packetFail(es, "live packet payload: expected %d bytes vs actual %d bytes", want, got)
+		r.addDumps(f, es, t, s, d, live.time)
+		panic(f)
+	}
+	r.verifyOutbound(es, s, d, live.time)
+	if s.state == sockSYNSent || s.state == sockPassiveSYNACKOut {
+		if packet.TCPFlags(d.TCP.Flags())&packet.SYN == 0 {
+			s.state = sockOpen
+		}
+	}
+}
+
+// outboundDeadline: the time the script allows plus two seconds, as the
+// reference; a "*" packet may take a minute.
+func (r *runner) outboundDeadline(es *eventState) time.Time {
+	if es.ev.Time.Kind == parser.TimeAny {
+		return time.Now().Add(time.Minute)
+	}
+	last, _ := r.lastTime()
+	wait := max(es.time-last, es.timeEnd-last)
+	secs := wait.Truncate(time.Second) + 2*time.Second
+	return time.Now().Add(secs)
+}
+
+// sniffFor returns the next packet the kernel sent from socket s. Packets
+// of other sockets are skipped, as the reference does, unless they belong
+// to another socket the script knows.
+func (r *runner) sniffFor(s *socket, deadline time.Time) (sniffed, error) {
+	for {
+		f, err := r.net.Next(deadline)
+		if err != nil {
+			return sniffed{}, err
+		}
+		r.observeFrame(f)
+		if !f.Outgoing {
+			continue
+		}
+		d, err := packet.Decode(f.Data)
+		if err != nil || d.TCP == nil {
+			continue
+		}
+		src := netip.AddrPortFrom(d.Src.Unmap(), d.TCP.SourcePort())
+		dst := netip.AddrPortFrom(d.Dst.Unmap(), d.TCP.DestinationPort())
+		if s.matchesOutbound(src, dst) {
+			if s.local.Port() == 0 {
+				s.local = src
+			}
+			return sniffed{d: d, time: f.Time}, nil
+		}
+		for _, o := range r.sockets {
+			if o != s && o.local.Port() != 0 && o.matchesOutbound(src, dst) {
+				return sniffed{}, errors.New("packet is not for expected socket")
+			}
+		}
+	}
+}
+
+func (r *runner) observeFrame(f Frame) {
+	for _, o := range r.obs {
+		o.Frame(f)
+	}
+}
+
+// drainFrames hands observers what is still queued at the end of a run.
+func (r *runner) drainFrames() {
+	if len(r.obs) == 0 || r.net == nil {
+		return
+	}
+	deadline := time.Now().Add(20 * time.Millisecond)
+	for {
+		f, err := r.net.Next(deadline)
+		if err != nil {
+			return
+		}
+		r.observeFrame(f)
+	}
+}
+
+// learnFromOutbound records the kernel's ISN from its SYN or SYN-ACK.
+func (r *runner) learnFromOutbound(s *socket, d *packet.Decoded, t *parser.TCP) {
+	fl := d.TCP.Flags()
+	if fl&packet.SYN == 0 || t.Flags&parser.FlagSYN == 0 {
+		return
+	}
+	switch s.state {
+	case sockConnecting:
+		s.liveLocalISN, s.haveLocalISN = d.TCP.SequenceNumber(), true
+		s.state = sockSYNSent
+	case sockPassiveSYNIn:
+		s.liveLocalISN, s.haveLocalISN = d.TCP.SequenceNumber(), true
+		s.state = sockPassiveSYNACKOut
+	}
+}
+
+// fragmentMismatch checks that a segment can be merged after prev.
+func fragmentMismatch(prev, cur *packet.Decoded) string {
+	p, c := prev.TCP, cur.TCP
+	if want := p.SequenceNumber() + uint32(len(p.Payload())); c.SequenceNumber() != want {
+		return fmt.Sprintf("live packet field tcp_seq: expected: %d (0x%x) vs actual: %d (0x%x)",
+			want, want, c.SequenceNumber(), c.SequenceNumber())
+	}
+	if a, b := p.Flags()&^(packet.PSH|packet.FIN|packet.CWR), c.Flags()&^(packet.PSH|packet.FIN|packet.CWR); a != b {
+		return fmt.Sprintf("live packet field tcp_flags: expected: %s vs actual: %s", a, b)
+	}
+	return ""
+}
+
+// aggregate merges consecutive segments into one, as TSO would have sent
+// them: the last header (with its flags, ack and window) and the first seq.
+func aggregate(segs []sniffed) *packet.Decoded {
+	last := segs[len(segs)-1].d
+	var payload []byte
+	for _, s := range segs {
+		payload = append(payload, s.d.TCP.Payload()...)
+	}
+	t := last.TCP
+	tf := packet.TCPFields{
+		SrcPort: t.SourcePort(), DstPort: t.DestinationPort(),
+		Seq: segs[0].d.TCP.SequenceNumber(), Ack: t.AckNumber(),
+		Flags: t.Flags(), Reserved: t.Reserved(), Window: t.WindowSize(), Urgent: t.UrgentPointer(),
+		Options: append([]byte(nil), t.Options()...),
+	}
+	ipf := packet.IPFields{Src: last.Src, Dst: last.Dst, TOS: last.TOS, TTL: last.TTL, FlowLabel: last.FlowLabel, ID: last.ID}
+	d, _ := packet.Decode(packet.BuildTCP(ipf, tf, payload))
+	return d
+}
+
+// actualView is a live segment mapped into script space.
+type actualView struct {
+	seq, ack uint32
+	tsVal    uint32
+	hasTS    bool
+	opts     []packet.Option
+	optErr   error
+}
+
+// toScript maps a live outbound segment into script sequence space and
+// records its TS val for later inbound ecr mapping.
+func (r *runner) toScript(s *socket, d *packet.Decoded, t *parser.TCP) actualView {
+	tcp := d.TCP
+	syn := tcp.Flags()&packet.SYN != 0
+	v := actualView{seq: tcp.SequenceNumber() - s.localScriptToLive(syn), ack: tcp.AckNumber()}
+	if tcp.Flags()&packet.ACK != 0 {
+		v.ack -= s.remoteScriptToLive(syn)
+	}
+	v.opts, v.optErr = packet.ParseOptions(tcp.Options())
+	for i, o := range v.opts {
+		switch o.Kind {
+		case packet.OptSACK:
+			bl := o.SACKBlocks()
+			off := s.remoteScriptToLive(syn)
+			for j := range bl {
+				bl[j][0] -= off
+				bl[j][1] -= off
+			}
+			v.opts[i] = packet.SACKOption(bl)
+		case packet.OptTS:
+			val, ecr, _ := o.TSValues()
+			v.hasTS = true
+			scriptVal, ok := scriptTSVal(t)
+			if ok {
+				s.tsVal[scriptVal] = val
+				if !s.firstTS {
+					s.firstTS, s.firstScriptVal, s.firstLiveVal = true, scriptVal, val
+				}
+			}
+			if s.firstTS {
+				val = s.firstScriptVal + (val - s.firstLiveVal)
+			}
+			v.tsVal = val
+			v.opts[i] = packet.TSOption(val, ecr)
+		}
+	}
+	return v
+}
+
+func scriptTSVal(t *parser.TCP) (uint32, bool) {
+	for _, o := range t.Options {
+		if o.Kind == parser.OptTS {
+			return o.TSVal, true
+		}
+	}
+	return 0, false
+}
+
+// check is one compared field: its reference name and values.
+type check struct {
+	name       string
+	want, got  uint32
+	show       func(uint32) string
+	skip       bool // not compared (shown as "-")
+	customFail string
+}
+
+func (r *runner) verifyOutbound(es *eventState, s *socket, d *packet.Decoded, when time.Time) {
+	p := es.ev.Packet
+	t := p.TCP
+	v := r.toScript(s, d, t)
+	tcp := d.TCP
+	sopts := scriptOptions(t)
+	scriptOptLen := len(packet.EncodeOptions(sopts))
+	liveOptLen := len(tcp.Options())
+	allowance := 0
+	if t.AnyOptions {
+		allowance = liveOptLen
+		scriptOptLen = 0
+	}
+	sf := tcpFlags(t)
+	lf := tcp.Flags()
+	bit := func(f packet.TCPFlags, b packet.TCPFlags) uint32 {
+		if f&b != 0 {
+			return 1
+		}
+		return 0
+	}
+	num := func(x uint32) string { return fmt.Sprint(x) }
+	var checks []check
+	payloadLen := int(t.Seq.Len)
+	if d.Version == 4 {
+		checks = append(checks,
+			check{name: "ipv4_version", want: 4, got: 4, show: num},
+			check{name: "ipv4_protocol", want: uint32(packet.ProtoTCP), got: uint32(d.Proto), show: num},
+			check{name: "ipv4_header_length", want: 5, got: uint32(d.HeaderLen / 4), show: num},
+			check{name: "ipv4_total_length", want: uint32(20 + 20 + scriptOptLen + allowance + payloadLen), got: uint32(d.TotalLen), show: num},
+		)
+	} else {
+		checks = append(checks,
+			check{name: "ipv6_version", want: 6, got: 6, show: num},
+			check{name: "ipv6_payload_len", want: uint32(20 + scriptOptLen + allowance + payloadLen), got: uint32(d.TotalLen - d.HeaderLen), show: num},
+			check{name: "ipv6_next_header", want: uint32(packet.ProtoTCP), got: uint32(d.Proto), show: num},
+		)
+	}
+	checks = append(checks, ipInfoChecks(p.IP, d)...)
+	checks = append(checks,
+		check{name: "tcp_data_offset", want: uint32(5 + (scriptOptLen+allowance)/4), got: uint32(tcp.DataOffset() / 4), show: num},
+		check{name: "tcp_fin", want: bit(sf, packet.FIN), got: bit(lf, packet.FIN), show: num},
+		check{name: "tcp_syn", want: bit(sf, packet.SYN), got: bit(lf, packet.SYN), show: num},
+		check{name: "tcp_rst", want: bit(sf, packet.RST), got: bit(lf, packet.RST), show: num},
+		check{name: "tcp_psh", want: bit(sf, packet.PSH), got: bit(lf, packet.PSH), show: num},
+		check{name: "tcp_ack", want: bit(sf, packet.ACK), got: bit(lf, packet.ACK), show: num},
+		check{name: "tcp_urg", want: bit(sf, packet.URG), got: bit(lf, packet.URG), show: num},
+	)
+	if t.ACE != nil {
+		ace := func(f packet.TCPFlags) uint32 { return bit(f, packet.AE)<<2 | bit(f, packet.CWR)<<1 | bit(f, packet.ECE) }
+		checks = append(checks, check{name: "tcp_ace", want: ace(sf), got: ace(lf), show: num})
+	} else {
+		checks = append(checks,
+			check{name: "tcp_ece", want: bit(sf, packet.ECE), got: bit(lf, packet.ECE), show: num},
+			check{name: "tcp_cwr", want: bit(sf, packet.CWR), got: bit(lf, packet.CWR), show: num},
+			check{name: "tcp_ae", want: bit(sf, packet.AE), got: bit(lf, packet.AE), show: num},
+		)
+	}
+	var wantAck uint32
+	if t.Ack != nil {
+		wantAck = *t.Ack
+	}
+	checks = append(checks,
+		check{name: "tcp_reserved_bits", want: 0, got: uint32(tcp.Reserved()), show: num},
+		check{name: "tcp_seq", want: t.Seq.Start, got: v.seq, show: num},
+		check{name: "tcp_ack_seq", want: wantAck, got: v.ack, show: num},
+	)
+	winCheck := check{name: "tcp_window", got: uint32(tcp.WindowSize()), show: num, skip: t.Win == nil}
+	if t.Win != nil {
+		winCheck.want = *t.Win
+	}
+	var urg uint32
+	if t.Urg != nil {
+		urg = *t.Urg
+	}
+	checks = append(checks, winCheck, check{name: "tcp_urg_ptr", want: urg, got: uint32(tcp.UrgentPointer()), show: num})
+
+	var firstErr string
+	var rows []FieldDiff
+	for _, c := range checks {
+		row := FieldDiff{Field: c.name, Expected: "-", Actual: c.show(c.got)}
+		if !c.skip {
+			row.Expected = c.show(c.want)
+			if c.want != c.got {
+				row.Differs = true
+				if firstErr == "" {
+					firstErr = fmt.Sprintf("live packet field %s: expected: %d (0x%x) vs actual: %d (0x%x)", c.name, c.want, c.want, c.got, c.got)
+				}
+			}
+		}
+		rows = append(rows, row)
+	}
+	if d.Version == 4 && !d.IPv4.ChecksumValid() && firstErr == "" {
+		firstErr = "bad outbound IP checksum"
+	}
+	// Options, kind by kind; TS val only with --tcp_ts_tick_usecs.
+	optRow := FieldDiff{Field: "tcp_options", Expected: "<...>", Actual: packet.FormatOptions(v.opts)}
+	if !t.AnyOptions {
+		optRow.Expected = packet.FormatOptions(sopts)
+		if msg := r.compareOptions(es, sopts, v.opts, v.optErr); msg != "" {
+			optRow.Differs = true
+			if firstErr == "" {
+				firstErr = msg
+			}
+		}
+	}
+	rows = append(rows, optRow)
+	payRow := FieldDiff{Field: "payload", Expected: fmt.Sprintf("%d zero bytes", payloadLen), Actual: describePayload(tcp.Payload())}
+	if nonZero(tcp.Payload()) {
+		payRow.Differs = true
+		if firstErr == "" {
+			firstErr = "incorrect outbound data payload"
+		}
+	}
+	rows = append(rows, payRow)
+	actual := r.wallToScript(when)
+	timeRow := FieldDiff{Field: "time", Expected: scriptTimeText(es), Actual: fmt.Sprintf("%.6f", secs(actual))}
+	if msg := r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, actual, r.lastT(), "outbound packet"); msg != "" {
+		timeRow.Differs = true
+		if firstErr == "" {
+			firstErr = msg
+		}
+	}
+	rows = append(rows, timeRow)
+	if firstErr == "" {
+		return
+	}
+	f := packetFail(es, "%s", firstErr)
+	f.Diff = rows
+	r.addDumps(f, es, t, s, d, when)
+	if r.cfg.NonFatalPacket {
+		fmt.Fprintf(r.stderr, "%s:%d: warning handling packet: %s\n", f.Pos.File, f.Pos.Line, strings.TrimPrefix(f.Msg, "error handling packet: "))
+		return
+	}
+	panic(f)
+}
+
+func scriptTimeText(es *eventState) string {
+	switch es.ev.Time.Kind {
+	case parser.TimeAny:
+		return "any"
+	case parser.TimeAbsoluteRange, parser.TimeRelativeRange:
+		return fmt.Sprintf("%.6f~%.6f", secs(es.time), secs(es.timeEnd))
+	}
+	return fmt.Sprintf("%.6f", secs(es.time))
+}
+
+func (r *runner) addDumps(f *Failure, es *eventState, t *parser.TCP, s *socket, d *packet.Decoded, when time.Time) {
+	f.Script = fmt.Sprintf("script packet: %9.6f %s", secs(es.time), formatScriptTCP(t))
+	f.Actual = fmt.Sprintf("actual packet: %9.6f %s", secs(r.wallToScript(when)), r.formatLive(s, d))
+}
+
+func ipInfoChecks(info *parser.IPInfo, d *packet.Decoded) []check {
+	if info == nil {
+		return nil
+	}
+	hex := func(x uint32) string { return fmt.Sprintf("0x%x", x) }
+	var cs []check
+	switch info.ECN {
+	case parser.ECNUnset:
+	case parser.ECNECT01:
+		got := uint32(d.TOS & 3)
+		c := check{name: "ip_ecn", want: 2, got: got, show: hex}
+		if got == 1 {
+			c.want = 1
+		}
+		cs = append(cs, c)
+	default:
+		want := map[parser.ECN]uint32{parser.ECNNotECT: 0, parser.ECNECT1: 1, parser.ECNECT0: 2, parser.ECNCE: 3}[info.ECN]
+		cs = append(cs, check{name: "ip_ecn", want: want, got: uint32(d.TOS & 3), show: hex})
+	}
+	if info.TOS != nil {
+		cs = append(cs, check{name: "tos", want: uint32(*info.TOS), got: uint32(d.TOS), show: hex})
+	}
+	if info.TTL != nil && *info.TTL != 255 {
+		cs = append(cs, check{name: "ttl", want: uint32(*info.TTL), got: uint32(d.TTL), show: func(x uint32) string { return fmt.Sprint(x) }})
+	}
+	return cs
+}
+
+// compareOptions compares option lists kind by kind, as the reference.
+func (r *runner) compareOptions(es *eventState, want, got []packet.Option, parseErr error) string {
+	if parseErr != nil {
+		return "bad outbound TCP options"
+	}
+	if len(want) != len(got) {
+		return "bad outbound TCP options"
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		if w.Kind != g.Kind {
+			return "bad outbound TCP options"
+		}
+		switch w.Kind {
+		case packet.OptEOL, packet.OptNOP:
+		case packet.OptTS:
+			if r.cfg.TSTickUsecs == 0 {
+				continue
+			}
+			wv, _, _ := w.TSValues()
+			gv, _, _ := g.TSValues()
+			tol := r.cfg.ToleranceUsecs
+			dyn := int64(r.cfg.TolerancePercent / 100 * float64(es.time.Microseconds()))
+			tol = max(tol, dyn)
+			diff := int64(int32(gv - wv))
+			if diff < 0 {
+				diff = -diff
+			}
+			if diff*r.cfg.TSTickUsecs > tol {
+				return fmt.Sprintf("bad outbound TCP timestamp value, tolerance %d", tol)
+			}
+		default:
+			errType := ""
+			if w.Len() != g.Len() {
+				errType = "bad length"
+			} else if string(w.Data) != string(g.Data) {
+				errType = "bad value"
+			}
+			if errType != "" {
+				return fmt.Sprintf("%s in outbound TCP option (kind=%d): expected: %s actual: %s", errType, w.Kind, w, g)
+			}
+		}
+	}
+	return ""
+}
+
+func nonZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func describePayload(b []byte) string {
+	if !nonZero(b) {
+		return fmt.Sprintf("%d zero bytes", len(b))
+	}
+	return fmt.Sprintf("%d bytes, not all zero", len(b))
+}
+
+// formatScriptTCP writes a script TCP line the way the reference prints
+// packets: flags seq:end(len) [ack N] [win N] [<options>].
+func formatScriptTCP(t *parser.TCP) string {
+	var b strings.Builder
+	b.WriteString(tcpFlagsText(tcpFlags(t), t.ACE))
+	fmt.Fprintf(&b, " %d:%d(%d)", t.Seq.Start, t.Seq.Start+t.Seq.Len, t.Seq.Len)
+	if t.Flags&parser.FlagACK != 0 && t.Ack != nil {
+		fmt.Fprintf(&b, " ack %d", *t.Ack)
+	}
+	if t.Win != nil {
+		fmt.Fprintf(&b, " win %d", *t.Win)
+	}
+	if t.AnyOptions {
+		b.WriteString(" <...>")
+	} else if len(t.Options) > 0 {
+		b.WriteString(" " + packet.FormatOptions(scriptOptions(t)))
+	}
+	return b.String()
+}
+
+func tcpFlagsText(f packet.TCPFlags, ace *uint8) string {
+	if ace == nil {
+		return f.String()
+	}
+	s := (f &^ (packet.ECE | packet.CWR | packet.AE)).String()
+	if s == "-" {
+		s = ""
+	}
+	return fmt.Sprintf("%s%d", s, *ace)
+}
+
+// formatLive writes a live segment in script space.
+func (r *runner) formatLive(s *socket, d *packet.Decoded) string {
+	tcp := d.TCP
+	syn := tcp.Flags()&packet.SYN != 0
+	seq := tcp.SequenceNumber() - s.localScriptToLive(syn)
+	var b strings.Builder
+	b.WriteString(tcp.Flags().String())
+	n := uint32(len(tcp.Payload()))
+	fmt.Fprintf(&b, " %d:%d(%d)", seq, seq+n, n)
+	if tcp.Flags()&packet.ACK != 0 {
+		fmt.Fprintf(&b, " ack %d", tcp.AckNumber()-s.remoteScriptToLive(syn))
+	}
+	fmt.Fprintf(&b, " win %d", tcp.WindowSize())
+	if opts, err := packet.ParseOptions(tcp.Options()); err == nil && len(opts) > 0 {
+		b.WriteString(" " + packet.FormatOptions(opts))
+	}
+	return b.String()
+}
+
+// runOtherPacket handles UDP and ICMP lines (not yet: issue 3).
+func (r *runner) runOtherPacket(es *eventState, rec *EventRecord) {
+	panic(&Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: "error handling packet: only TCP packets are supported so far"})
+}

@@ -1,0 +1,375 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	goruntime "runtime"
+	"sync"
+	"time"
+
+	"github.com/godrill/godrill/parser"
+)
+
+// Frame is one packet seen on the test device.
+type Frame struct {
+	Data     []byte    // the IP packet
+	Time     time.Time // kernel timestamp (wall clock)
+	Outgoing bool      // sent by the kernel (as opposed to injected by us)
+}
+
+// ErrTimeout is returned by Network.Next when the deadline passes.
+var ErrTimeout = errors.New("timeout")
+
+// Network is the test device as the runtime sees it.
+type Network interface {
+	// Inject hands an IP packet to the kernel as if it arrived from the wire.
+	Inject(pkt []byte) error
+	// Next returns the next packet seen on the device (in either
+	// direction), or ErrTimeout at deadline.
+	Next(deadline time.Time) (Frame, error)
+}
+
+// Observer is told about each event as it completes; trace, capture and
+// log writers implement it. Calls come from the event loop, in order.
+type Observer interface {
+	Event(r *EventRecord)
+	Frame(f Frame)
+}
+
+// Options configure one run.
+type Options struct {
+	Config    *Config
+	Net       Network
+	Stdout    io.Writer // script output (print, -v trace)
+	Stderr    io.Writer // error reports
+	Observers []Observer
+	// StateProbe, when set, returns the kernel's TCP state of the
+	// connection under test (for --trace); it is called after each event.
+	StateProbe func(local, remote string) string
+}
+
+// Run executes script. It returns nil when the kernel did everything the
+// script says, a *Failure when it did not (or a syscall/command failed),
+// and another error when the run could not be carried out.
+func Run(ctx context.Context, script *parser.Script, opts Options) (err error) {
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	r := newRunner(ctx, script, opts)
+	defer func() {
+		if p := recover(); p != nil {
+			if f, ok := p.(*Failure); ok {
+				err = f
+				return
+			}
+			panic(p)
+		}
+	}()
+	return r.run()
+}
+
+// runner is the state of one run.
+type runner struct {
+	ctx    context.Context
+	script *parser.Script
+	cfg    *Config
+	net    Network
+	stdout io.Writer
+	stderr io.Writer
+	obs    []Observer
+	probe  func(local, remote string) string
+
+	start     time.Time // live time of script time 0 (monotonic)
+	startWall time.Time // the same instant on the wall clock, for kernel stamps
+
+	event     *eventState // the event being run
+	last      *eventState // the previous event
+	numEvents int
+
+	fds      map[int]*fdState // by script fd
+	sockets  []*socket
+	sut      *socket // socket under test
+	blocking *blockingCall
+	// mu is held by the event loop while it runs an event, and by a
+	// blocking call's thread while it checks its result.
+	mu   sync.Mutex
+	code CodeRunner
+
+	lastState string // last kernel TCP state seen, for the trace
+}
+
+// eventState is an event with its times resolved to absolute script time.
+type eventState struct {
+	ev      *parser.Event
+	time    time.Duration // script time of the event (start)
+	timeEnd time.Duration // end of a range
+	offset  time.Duration // base of a relative time
+	endCall time.Duration // a blocking syscall's expected return time
+	inbound bool
+}
+
+func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner {
+	r := &runner{
+		ctx:    ctx,
+		script: script,
+		cfg:    opts.Config,
+		net:    opts.Net,
+		stdout: opts.Stdout,
+		stderr: opts.Stderr,
+		obs:    opts.Observers,
+		probe:  opts.StateProbe,
+		fds:    map[int]*fdState{},
+	}
+	if r.cfg == nil {
+		r.cfg = DefaultConfig(IPv4)
+	}
+	if r.stdout == nil {
+		r.stdout = os.Stdout
+	}
+	if r.stderr == nil {
+		r.stderr = os.Stderr
+	}
+	return r
+}
+
+func (r *runner) run() error {
+	if len(r.script.Events) > 0 && r.script.Events[0].Time.Start != 0 {
+		ev := r.script.Events[0]
+		return r.failf(ev.Pos, "first event should be at time 0")
+	}
+	if r.script.Init != nil {
+		if err := r.shell(r.script.Init.Text, r.cfg.CommandTimeout); err != nil {
+			return &Failure{Pos: r.script.Init.Pos, Msg: fmt.Sprintf("error executing init command: %v", err), Kind: FailCommand, noLine: true}
+		}
+	}
+	defer r.runCleanupCommand()
+
+	r.start = time.Now()
+	r.startWall = r.start.Round(0)
+	for i, ev := range r.script.Events {
+		if err := r.ctx.Err(); err != nil {
+			return r.failf(ev.Pos, "run stopped: %v", err)
+		}
+		r.checkBlockingFailure()
+		es := r.resolveTimes(ev)
+		if r.last != nil && isAbsolute(ev.Time.Kind) && isAbsolute(r.last.ev.Time.Kind) && es.time < r.last.time {
+			return r.failf(ev.Pos, "time goes backward in script from %d usec to %d usec",
+				r.last.time.Microseconds(), es.time.Microseconds())
+		}
+		r.event = es
+		r.mu.Lock()
+		rec := &EventRecord{Index: i, Pos: ev.Pos, ScriptTime: es.time}
+		switch {
+		case ev.Packet != nil:
+			r.runPacket(es, rec)
+		case ev.Syscall != nil:
+			r.runSyscall(es, rec)
+		case ev.Command != nil:
+			r.runCommand(es, rec)
+		case ev.Code != nil:
+			r.runCode(es, rec)
+		}
+		r.finishEvent(rec)
+		r.last = es
+		r.numEvents++
+		r.mu.Unlock()
+	}
+	r.mu.Lock()
+	if !r.awaitBlocking(time.Second) {
+		return &Failure{Pos: r.blocking.c.es.ev.Pos, Kind: FailSyscall, Msg: "runtime error: exiting while a blocking system call is in progress"}
+	}
+	r.checkBlockingFailure()
+	r.closeAll()
+	r.mu.Unlock()
+	r.drainFrames()
+	return nil
+}
+
+func isAbsolute(k parser.TimeKind) bool {
+	return k == parser.TimeAbsolute || k == parser.TimeAbsoluteRange
+}
+
+// now is the live time since script time 0.
+func (r *runner) now() time.Duration { return time.Since(r.start) }
+
+// wallToScript converts a kernel timestamp to script time.
+func (r *runner) wallToScript(t time.Time) time.Duration { return t.Sub(r.startWall) }
+
+// resolveTimes turns an event's relative or wildcard times into absolute
+// script times, as the reference does: relative to the previous event's
+// actual time, except an inbound packet after an inbound packet, which is
+// anchored to the previous packet's script time so that processing costs
+// do not accumulate.
+func (r *runner) resolveTimes(ev *parser.Event) *eventState {
+	es := &eventState{ev: ev, time: ev.Time.Start, timeEnd: ev.Time.End}
+	es.inbound = ev.Packet != nil && ev.Packet.Direction == parser.Inbound
+	if ev.Syscall != nil && ev.Syscall.HasEnd {
+		es.endCall = ev.Syscall.End
+	}
+	switch ev.Time.Kind {
+	case parser.TimeAny, parser.TimeRelative, parser.TimeRelativeRange:
+	default:
+		return es
+	}
+	if r.last != nil && r.last.inbound && es.inbound {
+		es.offset = r.last.time
+	} else {
+		es.offset = r.now()
+	}
+	es.time += es.offset
+	if ev.Time.Kind == parser.TimeRelativeRange {
+		es.timeEnd += es.offset
+	}
+	if ev.Time.Kind == parser.TimeRelative && ev.Syscall != nil && ev.Syscall.HasEnd {
+		es.endCall += es.offset
+	}
+	return es
+}
+
+// spinWindow is how long before an event we stop sleeping and spin, since
+// the scheduler may wake a sleeper late.
+const spinWindow = 200 * time.Microsecond
+
+// waitFor sleeps, then spins, until the event's script time, then checks
+// that the event is not late.
+func (r *runner) waitFor(es *eventState, what string) {
+	target := r.start.Add(es.time)
+	for {
+		left := time.Until(target)
+		if left <= 0 {
+			break
+		}
+		if r.numEvents > 0 && left > spinWindow {
+			time.Sleep(left - spinWindow)
+		}
+	}
+	if r.numEvents > 0 {
+		if msg := r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, r.now(), r.lastT(), what); msg != "" {
+			panic(&Failure{Pos: es.ev.Pos, Msg: msg, Kind: FailTiming})
+		}
+	}
+}
+
+func (r *runner) lastTime() (time.Duration, bool) {
+	if r.last == nil {
+		return 0, false
+	}
+	return r.last.time, true
+}
+
+// tolerance is the larger of --tolerance_usecs and --tolerance_percent of
+// the script time since the previous event.
+func (r *runner) tolerance(scriptTime time.Duration, last time.Duration, haveLast bool) time.Duration {
+	tol := time.Duration(r.cfg.ToleranceUsecs) * time.Microsecond
+	if haveLast {
+		dyn := time.Duration(r.cfg.TolerancePercent / 100 * float64(scriptTime-last))
+		dyn = dyn.Truncate(time.Microsecond)
+		if dyn > tol {
+			tol = dyn
+		}
+	}
+	return tol
+}
+
+// verifyTime checks an actual time against the script; it returns the
+// reference's message on failure and "" when in tolerance.
+func (r *runner) verifyTime(kind parser.TimeKind, script, scriptEnd, actual time.Duration, last lastTimeT, what string) string {
+	if kind == parser.TimeAny {
+		return ""
+	}
+	lt, have := last.t, last.ok
+	tol := r.tolerance(script, lt, have)
+	switch kind {
+	case parser.TimeAbsoluteRange, parser.TimeRelativeRange:
+		if actual >= script-tol && actual <= scriptEnd+tol {
+			return ""
+		}
+		if kind == parser.TimeAbsoluteRange {
+			return fmt.Sprintf("timing error: expected %s in time range %.6f~%.6f sec but happened at %.6f sec",
+				what, secs(script), secs(scriptEnd), secs(actual))
+		}
+		off := r.event.offset
+		return fmt.Sprintf("timing error: expected %s in relative time range +%.6f~+%.6f sec but happened at %+.6f sec",
+			what, secs(script-off), secs(scriptEnd-off), secs(actual-off))
+	}
+	if actual >= script-tol && actual <= script+tol {
+		return ""
+	}
+	return fmt.Sprintf("timing error: expected %s at %.6f sec but happened at %.6f sec; tolerance %.6f sec",
+		what, secs(script), secs(actual), secs(tol))
+}
+
+// lastTimeT is an optional previous-event time.
+type lastTimeT struct {
+	t  time.Duration
+	ok bool
+}
+
+func (r *runner) lastT() lastTimeT {
+	t, ok := r.lastTime()
+	return lastTimeT{t, ok}
+}
+
+func secs(d time.Duration) float64 { return d.Seconds() }
+
+func (r *runner) runCommand(es *eventState, rec *EventRecord) {
+	r.waitFor(es, "command")
+	rec.ActualTime = r.now()
+	rec.Kind = "command"
+	rec.Summary = "`" + es.ev.Command.Text + "`"
+	if err := r.shell(es.ev.Command.Text, r.cfg.CommandTimeout); err != nil {
+		panic(&Failure{Pos: es.ev.Pos, Kind: FailCommand,
+			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)})
+	}
+}
+
+func (r *runner) runCode(es *eventState, rec *EventRecord) {
+	r.waitFor(es, "data collection for code")
+	rec.ActualTime = r.now()
+	rec.Kind = "code"
+	rec.Summary = "%{ ... }%"
+	if r.code == nil {
+		r.code = newCodeRunner(r.stdout)
+	}
+	info := r.tcpInfo()
+	if err := r.code.Exec(r.script.File, es.ev.Code.Pos.Line, es.ev.Code.Text, info); err != nil {
+		panic(&Failure{Pos: es.ev.Pos, Kind: FailCode, Msg: fmt.Sprintf("error executing code: %v", err)})
+	}
+}
+
+func (r *runner) runCleanupCommand() {
+	if r.script.Cleanup == nil || r.script.Init == nil {
+		return
+	}
+	if err := r.shell(r.script.Cleanup.Text, r.cfg.CommandTimeout); err != nil {
+		fmt.Fprintf(r.stderr, "%s: error executing cleanup command: %v\n", r.script.File, err)
+	}
+}
+
+// finishEvent records the event's outcome for observers.
+func (r *runner) finishEvent(rec *EventRecord) {
+	rec.State = r.kernelState()
+	rec.PrevState = r.lastState
+	if rec.State != "" {
+		r.lastState = rec.State
+	}
+	rec.Verdict = "ok"
+	for _, o := range r.obs {
+		o.Event(rec)
+	}
+}
+
+// kernelState asks the probe for the state of the connection under test.
+func (r *runner) kernelState() string {
+	if r.probe == nil || r.sut == nil || !r.sut.local.IsValid() || !r.sut.remote.IsValid() {
+		return ""
+	}
+	return r.probe(r.sut.local.String(), r.sut.remote.String())
+}
+
+// failf builds a failure at pos.
+func (r *runner) failf(pos parser.Pos, format string, args ...any) *Failure {
+	return &Failure{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,361 @@
+package tun
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/songgao/water"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+const tunPath = "/dev/net/tun"
+
+// vnetHdrLen is the size of struct virtio_net_hdr (linux/virtio_net.h),
+// which precedes every packet read from or written to the device.
+const vnetHdrLen = 10
+
+// virtio_net_hdr.gso_type values (linux/virtio_net.h).
+const (
+	gsoTCPv4 = 1
+	gsoTCPv6 = 4
+)
+
+// in6AddrGenModeNone (linux/if_link.h) stops the kernel from giving the
+// device an IPv6 link-local address, and so from sending router
+// solicitations and MLD reports a script would have to ignore.
+const in6AddrGenModeNone = 1
+
+// maxFrame bounds a packet on the device: 64 KiB of (TSO) IP packet plus
+// its virtio header, with room to spare.
+const maxFrame = 1 << 17
+
+// Device is the configured TUN device in the sandbox.
+type Device struct {
+	cfg   Config
+	index int
+	file  *os.File // the device's only queue
+	rc    syscall.RawConn
+	// tsFD keeps kernel packet timestamps enabled for as long as the device
+	// lives. Enabling them is deferred to a kernel worker, so it is done
+	// early in Setup rather than when the first sniffer opens.
+	tsFD int
+
+	closeOnce sync.Once
+	closeErr  error
+	drained   chan struct{} // closed when the drain goroutine exits
+}
+
+// Setup configures the sandbox's network the way packetdrill does: lo up,
+// a TUN device (IFF_TUN|IFF_NO_PI|IFF_VNET_HDR) with the configured
+// offloads, MTU and a pfifo root qdisc, the local address on it and a route
+// to the remote side through it.
+//
+// Setup runs only where Isolated is true: it never touches the network
+// namespace of the process that called Command.
+func Setup(cfg Config) (*Device, error) {
+	if !Isolated() {
+		return nil, errors.New("tun: Setup called outside a sandbox started by tun.Command; refusing to configure this network namespace")
+	}
+	if err := cfg.check(); err != nil {
+		return nil, fmt.Errorf("tun: %w", err)
+	}
+	d := &Device{cfg: cfg, tsFD: -1}
+	if err := d.setup(); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("tun: %w", err)
+	}
+	if !cfg.ManualDrain {
+		d.drained = make(chan struct{})
+		go d.drain()
+	}
+	return d, nil
+}
+
+func (d *Device) setup() error {
+	var err error
+	// Start the kernel's deferred timestamp enabling first, so that it has
+	// completed by the time traffic flows.
+	if d.tsFD, err = timestampSocket(); err != nil {
+		return err
+	}
+	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink: %w", err)
+	}
+	defer h.Close()
+	// Before anything else changes: is this really a sandbox?
+	if err := checkFresh(h); err != nil {
+		return err
+	}
+	if err := remount(); err != nil {
+		return err
+	}
+	if err := d.create(); err != nil {
+		return err
+	}
+	return d.configure(h)
+}
+
+// checkFresh makes sure this network namespace is one Command created: it
+// has no link but lo. It backs up Isolated, which trusts an environment
+// variable.
+func checkFresh(h *netlink.Handle) error {
+	links, err := h.LinkList()
+	if err != nil {
+		return fmt.Errorf("list links: %w", err)
+	}
+	for _, l := range links {
+		if name := l.Attrs().Name; name != "lo" {
+			return fmt.Errorf("refusing to configure a network namespace with link %s: not a fresh sandbox", name)
+		}
+	}
+	return nil
+}
+
+// create makes the TUN device and attaches d.file to it as its only queue.
+//
+// water cannot ask for IFF_VNET_HDR, so the device is created through it as
+// persistent, released, and attached again with the flags we need: when the
+// first queue attaches to a tun device, TUNSETIFF replaces the device's
+// feature flags (drivers/net/tun.c, tun_set_iff). Then persistence is
+// cleared, so the device dies with d.file.
+func (d *Device) create() error {
+	ifce, err := water.New(water.Config{
+		DeviceType: water.TUN,
+		PlatformSpecificParams: water.PlatformSpecificParams{
+			Name:    d.cfg.Name,
+			Persist: true,
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("create %s: %w", d.cfg.Name, err)
+	}
+	if ifce.Name() != d.cfg.Name {
+		ifce.Close()
+		return fmt.Errorf("create %s: got device %s", d.cfg.Name, ifce.Name())
+	}
+	if err := ifce.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", d.cfg.Name, err)
+	}
+	fd, err := unix.Open(tunPath, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return d.deleteLink(fmt.Errorf("open %s: %w", tunPath, err))
+	}
+	d.file = os.NewFile(uintptr(fd), tunPath)
+	if d.rc, err = d.file.SyscallConn(); err != nil {
+		return d.deleteLink(err)
+	}
+	const flags = unix.IFF_TUN | unix.IFF_NO_PI | unix.IFF_VNET_HDR
+	ifr, err := unix.NewIfreq(d.cfg.Name)
+	if err != nil {
+		return d.deleteLink(err)
+	}
+	ifr.SetUint16(flags)
+	offload := 0
+	if d.cfg.Offloads {
+		offload = unix.TUN_F_CSUM | unix.TUN_F_TSO4 | unix.TUN_F_TSO6 | unix.TUN_F_TSO_ECN
+	}
+	steps := []struct {
+		what string
+		do   func() error
+	}{
+		{"TUNSETIFF", func() error { return unix.IoctlIfreq(fd, unix.TUNSETIFF, ifr) }},
+		{"TUNGETIFF", func() error {
+			if err := unix.IoctlIfreq(fd, unix.TUNGETIFF, ifr); err != nil {
+				return err
+			}
+			if got := ifr.Uint16(); got&flags != flags {
+				return fmt.Errorf("device flags are %#x, want %#x", got, flags)
+			}
+			return nil
+		}},
+		{"TUNSETPERSIST", func() error { return unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 0) }},
+		{"TUNSETVNETHDRSZ", func() error { return unix.IoctlSetPointerInt(fd, unix.TUNSETVNETHDRSZ, vnetHdrLen) }},
+		{"TUNSETOFFLOAD", func() error { return unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, offload) }},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			return d.deleteLink(fmt.Errorf("%s %s: %w", s.what, d.cfg.Name, err))
+		}
+	}
+	return nil
+}
+
+// deleteLink removes a device left persistent by a failed create and
+// returns err.
+func (d *Device) deleteLink(err error) error {
+	if l, e := netlink.LinkByName(d.cfg.Name); e == nil {
+		netlink.LinkDel(l)
+	}
+	return err
+}
+
+// configure sets up links, addresses, routes and the qdisc.
+func (d *Device) configure(h *netlink.Handle) error {
+	lo, err := h.LinkByName("lo")
+	if err != nil {
+		return fmt.Errorf("find lo: %w", err)
+	}
+	if err := h.LinkSetUp(lo); err != nil {
+		return fmt.Errorf("bring lo up: %w", err)
+	}
+	link, err := h.LinkByName(d.cfg.Name)
+	if err != nil {
+		return fmt.Errorf("find %s: %w", d.cfg.Name, err)
+	}
+	d.index = link.Attrs().Index
+	if err := h.LinkSetMTU(link, d.cfg.MTU); err != nil {
+		return fmt.Errorf("set %s mtu %d: %w", d.cfg.Name, d.cfg.MTU, err)
+	}
+	if err := h.LinkSetIP6AddrGenMode(link, in6AddrGenModeNone); err != nil {
+		return fmt.Errorf("set %s addrgenmode none: %w", d.cfg.Name, err)
+	}
+	// pfifo, as the kernel selftests force, so that a default fq qdisc
+	// does not pace packets and shift their send times.
+	pfifo := &netlink.GenericQdisc{
+		QdiscAttrs: netlink.QdiscAttrs{LinkIndex: d.index, Parent: netlink.HANDLE_ROOT},
+		QdiscType:  "pfifo",
+	}
+	if err := h.QdiscReplace(pfifo); err != nil {
+		return fmt.Errorf("set %s qdisc pfifo: %w", d.cfg.Name, err)
+	}
+	if err := h.LinkSetUp(link); err != nil {
+		return fmt.Errorf("bring %s up: %w", d.cfg.Name, err)
+	}
+	local := &netlink.Addr{IPNet: &net.IPNet{
+		IP:   d.cfg.LocalIP.AsSlice(),
+		Mask: net.CIDRMask(d.cfg.PrefixLen, d.cfg.LocalIP.BitLen()),
+	}}
+	if d.cfg.LocalIP.Is6() {
+		// Usable at once: no duplicate address detection.
+		local.Flags = unix.IFA_F_NODAD
+	}
+	if err := h.AddrAdd(link, local); err != nil {
+		return fmt.Errorf("add address %v/%d to %s: %w", d.cfg.LocalIP, d.cfg.PrefixLen, d.cfg.Name, err)
+	}
+	dst := d.cfg.remotePrefix()
+	route := &netlink.Route{
+		LinkIndex: d.index,
+		Dst:       &net.IPNet{IP: dst.Addr().AsSlice(), Mask: net.CIDRMask(dst.Bits(), dst.Addr().BitLen())},
+		Gw:        d.cfg.GatewayIP.AsSlice(),
+	}
+	if err := h.RouteAdd(route); err != nil {
+		return fmt.Errorf("add route %v via %v dev %s: %w", dst, d.cfg.GatewayIP, d.cfg.Name, err)
+	}
+	return nil
+}
+
+// Config returns the configuration the device was set up with.
+func (d *Device) Config() Config { return d.cfg }
+
+// Name returns the device's interface name.
+func (d *Device) Name() string { return d.cfg.Name }
+
+// Index returns the device's interface index.
+func (d *Device) Index() int { return d.index }
+
+// WritePacket injects an IP packet into the kernel as if it had arrived on
+// the device. The packet must carry valid checksums: its virtio header
+// asks for no offload.
+func (d *Device) WritePacket(ip []byte) error {
+	var hdr [vnetHdrLen]byte
+	return d.write(hdr[:], ip)
+}
+
+// WriteGSO injects an IP packet carrying a TCP segment that the kernel is
+// to treat as a GRO aggregate of segments of gsoSize payload bytes, as
+// packetdrill does under --mss.
+func (d *Device) WriteGSO(ip []byte, gsoSize int) error {
+	var hdr [vnetHdrLen]byte
+	if len(ip) == 0 {
+		return errors.New("tun: empty packet")
+	}
+	switch ip[0] >> 4 {
+	case 4:
+		hdr[1] = gsoTCPv4
+	case 6:
+		hdr[1] = gsoTCPv6
+	default:
+		return fmt.Errorf("tun: bad IP version %d", ip[0]>>4)
+	}
+	// struct virtio_net_hdr: flags u8, gso_type u8, hdr_len, gso_size,
+	// csum_start, csum_offset (little-endian u16s for a legacy header).
+	hdr[4], hdr[5] = byte(gsoSize), byte(gsoSize>>8)
+	return d.write(hdr[:], ip)
+}
+
+func (d *Device) write(hdr, ip []byte) error {
+	var n int
+	var werr error
+	err := d.rc.Write(func(fd uintptr) bool {
+		n, werr = unix.Writev(int(fd), [][]byte{hdr, ip})
+		return werr != unix.EAGAIN
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return fmt.Errorf("tun: write %s: %w", d.cfg.Name, err)
+	}
+	if n != len(hdr)+len(ip) {
+		return fmt.Errorf("tun: write %s: short write %d of %d bytes", d.cfg.Name, n, len(hdr)+len(ip))
+	}
+	return nil
+}
+
+// drain empties the device's transmit queue as fast as the kernel fills
+// it, so the queue never overflows; the sniffer is where packets are seen.
+func (d *Device) drain() {
+	defer close(d.drained)
+	buf := make([]byte, maxFrame)
+	for {
+		if _, err := d.file.Read(buf); err != nil && !errors.Is(err, unix.EINTR) {
+			return
+		}
+	}
+}
+
+// Discard removes up to n packets from the device's transmit queue,
+// waiting at most briefly for each, and returns how many it removed. It is
+// for Config.ManualDrain; without it the queue is emptied automatically.
+func (d *Device) Discard(n int) (int, error) {
+	if !d.cfg.ManualDrain {
+		return 0, errors.New("tun: Discard needs Config.ManualDrain")
+	}
+	buf := make([]byte, maxFrame)
+	for i := range n {
+		// A sniffed packet has normally reached the queue by the time the
+		// sniffer returns it; allow a little slack anyway.
+		d.file.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
+		if _, err := d.file.Read(buf); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return i, nil
+			}
+			return i, fmt.Errorf("tun: read %s: %w", d.cfg.Name, err)
+		}
+	}
+	return n, nil
+}
+
+// Close releases the device; the kernel then deletes it with its addresses
+// and routes.
+func (d *Device) Close() error {
+	d.closeOnce.Do(func() {
+		if d.file != nil {
+			d.closeErr = d.file.Close()
+			if d.drained != nil {
+				<-d.drained
+			}
+		}
+		if d.tsFD >= 0 {
+			unix.Close(d.tsFD)
+		}
+	})
+	return d.closeErr
+}
