@@ -86,10 +86,10 @@ func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) {
 		panic(packetFail(es, "%v", err))
 	}
 	r.waitFor(es, "inbound packet")
+	rec.ActualTime = r.now()
 	if err := r.net.Inject(pkt); err != nil {
 		panic(packetFail(es, "injecting packet: %v", err))
 	}
-	rec.ActualTime = r.now()
 	rec.Kind = "inbound"
 	rec.Summary = formatScriptTCP(t)
 	if r.cfg.Verbose {

@@ -60,14 +60,63 @@ func Run(ctx context.Context, script *parser.Script, opts Options) (err error) {
 	r := newRunner(ctx, script, opts)
 	defer func() {
 		if p := recover(); p != nil {
-			if f, ok := p.(*Failure); ok {
-				err = f
-				return
+			f, ok := p.(*Failure)
+			if !ok {
+				f = &Failure{Pos: r.currentPos(), Msg: fmt.Sprintf("internal error: %v", p)}
 			}
-			panic(p)
+			err = f
+			r.failEvent(f)
 		}
 	}()
 	return r.run()
+}
+
+func (r *runner) currentPos() parser.Pos {
+	if r.event != nil {
+		return r.event.ev.Pos
+	}
+	return parser.Pos{File: r.script.File}
+}
+
+// failEvent tells observers about the failing event, and hands them the
+// packets still queued, so traces and captures cover the run up to the
+// failure.
+func (r *runner) failEvent(f *Failure) {
+	if len(r.obs) == 0 {
+		return
+	}
+	rec := &EventRecord{Pos: f.Pos, Verdict: "fail", Error: f.Error()}
+	if r.event != nil {
+		rec.Index = r.numEvents
+		rec.ScriptTime = r.event.time
+		rec.ActualTime = r.now()
+		rec.Kind, rec.Summary = eventSummary(r.event.ev)
+	}
+	rec.PrevState = r.lastState
+	rec.State = r.kernelState()
+	for _, o := range r.obs {
+		o.Event(rec)
+	}
+	r.drainFrames()
+}
+
+// eventSummary describes an event in script syntax.
+func eventSummary(ev *parser.Event) (kind, summary string) {
+	switch {
+	case ev.Packet != nil && ev.Packet.TCP != nil:
+		kind = "inbound"
+		if ev.Packet.Direction == parser.Outbound {
+			kind = "outbound"
+		}
+		return kind, formatScriptTCP(ev.Packet.TCP)
+	case ev.Packet != nil:
+		return "packet", "packet"
+	case ev.Syscall != nil:
+		return "syscall", formatCall(ev.Syscall)
+	case ev.Command != nil:
+		return "command", "`" + ev.Command.Text + "`"
+	}
+	return "code", "%{ ... }%"
 }
 
 // runner is the state of one run.
