@@ -100,7 +100,8 @@ func (c *Config) applyFamilyDefaults() {
 		c.LocalIP = netip.MustParseAddr("fd3d:a0b:17d6::1")
 		c.RemoteIP = netip.MustParseAddr("fd3d:fa7b:d17d::1")
 		c.GatewayIP = netip.MustParseAddr("fd3d:a0b:17d6:8888::1")
-		c.PrefixLen = 64
+		// A /48 puts the gateway (…:8888::1) on the local link.
+		c.PrefixLen = 48
 		c.MTU = 1520
 		return
 	}

@@ -195,7 +195,8 @@ func (r *runner) run() error {
 	}
 	defer r.runCleanupCommand()
 
-	r.start = time.Now()
+	useRealtimeScheduling()
+	r.start = alignStart()
 	r.startWall = r.start.Round(0)
 	for i, ev := range r.script.Events {
 		if err := r.ctx.Err(); err != nil {
