@@ -1,0 +1,77 @@
+package runtime
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godrill/godrill/parser"
+)
+
+func TestVerifyTime(t *testing.T) {
+	r := &runner{cfg: DefaultConfig(IPv4), event: &eventState{}}
+	ms := time.Millisecond
+	last := lastTimeT{t: 100 * ms, ok: true}
+	cases := []struct {
+		name           string
+		kind           parser.TimeKind
+		script, end    time.Duration
+		actual         time.Duration
+		last           lastTimeT
+		wantErrPattern string // "" = in tolerance
+	}{
+		{"on time", parser.TimeAbsolute, 200 * ms, 0, 200 * ms, last, ""},
+		{"4ms floor: 3.9ms late is fine", parser.TimeAbsolute, 110 * ms, 0, 113900 * time.Microsecond, last, ""},
+		{"4ms floor: 4.1ms late fails", parser.TimeAbsolute, 110 * ms, 0, 114100 * time.Microsecond, last, "tolerance 0.004000 sec"},
+		{"12.5% of 100ms step allows 12ms", parser.TimeAbsolute, 200 * ms, 0, 212 * ms, last, ""},
+		{"12.5% of 100ms step: 13ms late fails", parser.TimeAbsolute, 200 * ms, 0, 213 * ms, last, "expected x at 0.200000 sec but happened at 0.213000 sec; tolerance 0.012500 sec"},
+		{"early fails too", parser.TimeAbsolute, 200 * ms, 0, 180 * ms, last, "happened at 0.180000"},
+		{"any time", parser.TimeAny, 0, 0, 9 * time.Second, last, ""},
+		{"inside a range", parser.TimeAbsoluteRange, 200 * ms, 300 * ms, 290 * ms, last, ""},
+		{"after a range", parser.TimeAbsoluteRange, 200 * ms, 300 * ms, 350 * ms, last, "in time range 0.200000~0.300000 sec but happened at 0.350000 sec"},
+		{"no previous event: fixed tolerance only", parser.TimeAbsolute, 0, 0, 5 * ms, lastTimeT{}, "tolerance 0.004000"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			msg := r.verifyTime(c.kind, c.script, c.end, c.actual, c.last, "x")
+			if c.wantErrPattern == "" {
+				if msg != "" {
+					t.Fatalf("unexpected failure: %s", msg)
+				}
+				return
+			}
+			if !strings.Contains(msg, c.wantErrPattern) {
+				t.Fatalf("got %q, want it to contain %q", msg, c.wantErrPattern)
+			}
+		})
+	}
+}
+
+// TestResolveTimes checks the reference's anchoring of relative times.
+func TestResolveTimes(t *testing.T) {
+	r := &runner{cfg: DefaultConfig(IPv4), start: time.Now().Add(-500 * time.Millisecond)}
+	in := func(start time.Duration) *parser.Event {
+		return &parser.Event{Time: parser.EventTime{Kind: parser.TimeRelative, Start: start},
+			Packet: &parser.Packet{Direction: parser.Inbound, TCP: &parser.TCP{}}}
+	}
+	// An inbound packet after an inbound packet counts from the previous
+	// packet's script time, not from now.
+	r.last = &eventState{time: 100 * time.Millisecond, inbound: true}
+	es := r.resolveTimes(in(10 * time.Millisecond))
+	if es.time != 110*time.Millisecond {
+		t.Errorf("inbound after inbound: got %v, want 110ms", es.time)
+	}
+	// Anything else counts from the live time now (about 500ms here).
+	r.last = &eventState{time: 100 * time.Millisecond}
+	es = r.resolveTimes(in(10 * time.Millisecond))
+	if es.time < 500*time.Millisecond || es.time > 2*time.Second {
+		t.Errorf("inbound after syscall: got %v, want about 510ms", es.time)
+	}
+	// A blocking call's end time moves with its relative start.
+	call := &parser.Event{Time: parser.EventTime{Kind: parser.TimeRelative},
+		Syscall: &parser.Syscall{Name: "accept", HasEnd: true, End: 200 * time.Millisecond}}
+	es = r.resolveTimes(call)
+	if got := es.endCall - es.time; got != 200*time.Millisecond {
+		t.Errorf("blocking end: got %v after start, want 200ms", got)
+	}
+}
