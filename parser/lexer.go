@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ const (
 	tIPv6             // fd3d::1
 	tPunct            // any other single character
 	tBad              // an unterminated comment, string, command or code block
+	tColonRun         // lexer-internal: a run like "1:1" or "fd00::1"; see splitColonRun
 )
 
 var kindNames = [...]string{
@@ -34,6 +36,7 @@ var kindNames = [...]string{
 	tWord: "word", tString: "string", tBacktick: "command", tCode: "code block",
 	tOption: "option", tEllipsis: "'...'", tIPv4: "IPv4 address",
 	tIPv6: "IPv6 address", tPunct: "punctuation", tBad: "unterminated text",
+	tColonRun: "text",
 }
 
 type token struct {
@@ -72,18 +75,19 @@ var lexDef = lexer.MustStateful(lexer.Rules{
 	},
 })
 
+// A run of hex digits, colons and dots holding a colon is one Atom: an IPv6
+// address, or text like "1:1" that splitColonRun cuts into pieces again.
+// Lexing the run at once keeps "a:a:a:..." linear.
 const (
-	ipv6Pattern   = `(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|[0-9a-fA-F:]*::(?:[0-9a-fA-F]{1,4}:)*(?:[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+|[0-9a-fA-F]{1,4})?`
+	colonPattern  = `[0-9a-fA-F]*:[0-9a-fA-F:.]*`
 	ipv4Pattern   = `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`
 	floatPattern  = `-?[0-9]*\.[0-9]+`
 	negIntPattern = `-[0-9]+`
 	wordPattern   = `sequence#|[a-zA-Z0-9_]+`
-	atomPattern   = ipv6Pattern + "|" + ipv4Pattern + "|" + floatPattern + "|" + negIntPattern + "|" + wordPattern
+	atomPattern   = colonPattern + "|" + ipv4Pattern + "|" + floatPattern + "|" + negIntPattern + "|" + wordPattern
 )
 
-var (
-	ipv4RE = regexp.MustCompile(`^(?:` + ipv4Pattern + `)$`)
-)
+var ipv4RE = regexp.MustCompile(`^(?:` + ipv4Pattern + `)$`)
 
 var lexSyms = lexer.SymbolsByRune(lexDef)
 
@@ -143,7 +147,7 @@ func convertToken(file string, t lexer.Token) (tk token, skip bool) {
 func classifyAtom(s string) tokKind {
 	switch {
 	case strings.Contains(s, ":"):
-		return tIPv6
+		return tColonRun
 	case strings.Count(s, ".") == 3 && ipv4RE.MatchString(s):
 		return tIPv4
 	case strings.Contains(s, "."):
@@ -233,4 +237,55 @@ func checkEncoding(src []byte) (off int, msg string) {
 		i += n
 	}
 	return -1, ""
+}
+
+// splitColonRun turns a colon run into an IPv6 address (with the colon that
+// may end "ipv6 A > B:" split off), or into its pieces and colons.
+func splitColonRun(tk token) []token {
+	text := tk.text
+	if isIPv6(text) {
+		tk.kind = tIPv6
+		return []token{tk}
+	}
+	if strings.HasSuffix(text, ":") && isIPv6(text[:len(text)-1]) {
+		addr := tk
+		addr.kind, addr.text, addr.raw = tIPv6, text[:len(text)-1], text[:len(text)-1]
+		colon := token{kind: tPunct, text: ":", raw: ":", pos: tk.pos}
+		colon.pos.Col += len(addr.text)
+		return []token{addr, colon}
+	}
+	var out []token
+	col := tk.pos.Col
+	for text != "" {
+		n := strings.IndexByte(text, ':')
+		piece := text
+		if n == 0 {
+			piece = ":"
+		} else if n > 0 {
+			piece = text[:n]
+		}
+		t := token{text: piece, raw: piece, pos: Pos{tk.pos.File, tk.pos.Line, col}}
+		if piece == ":" {
+			t.kind = tPunct
+		} else {
+			t.kind = classifyAtom(piece)
+			if t.kind == tFloat && !floatRE.MatchString(piece) && !ipv4RE.MatchString(piece) {
+				t.kind = tWord
+			}
+		}
+		out = append(out, t)
+		col += len(piece)
+		text = text[len(piece):]
+	}
+	if len(out) > 0 {
+		out[0].lineStart = tk.lineStart
+	}
+	return out
+}
+
+var floatRE = regexp.MustCompile(`^(?:` + floatPattern + `)$`)
+
+func isIPv6(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is6()
 }

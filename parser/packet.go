@@ -416,13 +416,14 @@ func (p *parser) parseSeq() SeqRange {
 		p.syntaxError("sequence range start:end(length)")
 	}
 	var s SeqRange
+	nerr := len(p.errs)
 	s.Start = uint32(p.number("TCP start sequence number", 32))
 	p.expectPunct(":")
 	s.End = uint32(p.number("TCP end sequence number", 32))
 	p.expectPunct("(")
 	s.Len = uint32(p.number("TCP payload size", 16))
 	p.expectPunct(")")
-	if s.Start+s.Len != s.End {
+	if len(p.errs) == nerr && s.Start+s.Len != s.End {
 		p.errorf(t.pos, "inconsistent TCP sequence numbers and payload length: %d + %d != %d", s.Start, s.Len, s.End)
 	}
 	return s

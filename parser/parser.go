@@ -104,13 +104,10 @@ func (p *parser) nextToken() token {
 	if skip {
 		return p.nextToken()
 	}
-	// "ipv6 A > B:" lexes B with its colon; give the colon back.
-	if tk.kind == tIPv6 && strings.HasSuffix(tk.text, ":") && !strings.HasSuffix(tk.text, "::") {
-		tk.text = tk.text[:len(tk.text)-1]
-		tk.raw = tk.text
-		colon := token{kind: tPunct, text: ":", raw: ":", pos: tk.pos}
-		colon.pos.Col += len(tk.text)
-		p.pending = append(p.pending, colon)
+	if tk.kind == tColonRun {
+		parts := splitColonRun(tk)
+		tk = parts[0]
+		p.pending = append(p.pending, parts[1:]...)
 	}
 	if tk.pos.Line != p.lastLine() {
 		tk.lineStart = true
@@ -203,16 +200,29 @@ func (p *parser) describe(t token) string {
 // syntaxError reports that what was expected is not at the current token
 // and abandons the current production.
 func (p *parser) syntaxError(what string) {
+	p.syntaxErrorOpt(what, false)
+}
+
+// syntaxErrorOpt is syntaxError; atToken says the expected thing starts a
+// line, so the message names the token rather than "newline".
+func (p *parser) syntaxErrorOpt(what string, atToken bool) {
 	t := p.cur()
 	if t.kind == tBad {
 		p.next() // reports it
 	}
-	msg := fmt.Sprintf("expected %s, found %s", what, p.describe(t))
+	found := p.describe(t)
+	if atToken && found == "newline" {
+		saved := p.prev
+		p.prev = token{}
+		found = p.describe(t)
+		p.prev = saved
+	}
+	msg := fmt.Sprintf("expected %s, found %s", what, found)
 	if t.kind == tPunct && t.text == "#" {
 		msg += " ('#' is not a comment; use // or /* */)"
 	}
 	pos := t.pos
-	if t.kind == tEOF || p.describe(t) == "newline" {
+	if t.kind == tEOF || found == "newline" {
 		// Point just after the last token, on its line.
 		pos = p.prev.pos
 		if pos.Line == 0 {
@@ -492,7 +502,7 @@ func (p *parser) parseTime() EventTime {
 			et.End = p.parseSeconds()
 		}
 	default:
-		p.syntaxError("event time")
+		p.syntaxErrorOpt("event time", true)
 	}
 	if (et.Kind == TimeAbsoluteRange || et.Kind == TimeRelativeRange) && et.End < et.Start {
 		p.errorf(et.Pos, "time range is backwards")

@@ -425,6 +425,14 @@ func TestHuge(t *testing.T) {
 	if _, err := Parse("g.pkt", garbage, Options{}); err == nil {
 		t.Fatal("garbage parsed")
 	}
+	colons := strings.Repeat("a:", 1<<19)
+	start = time.Now()
+	if _, err := Parse("c.pkt", []byte("0 f("+colons+") = 0\n"), Options{}); err == nil {
+		t.Fatal("colons parsed")
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("1 MB of a:a:... took %v", d)
+	}
 	deep := strings.Repeat("[", 1<<16)
 	if _, err := Parse("d.pkt", []byte("0 f("+deep+") = 0\n"), Options{}); err == nil {
 		t.Fatal("deep nesting parsed")
@@ -441,4 +449,91 @@ func TestPrefixes(t *testing.T) {
 	for i := 0; i <= len(src); i++ {
 		Parse("p.pkt", src[:i], Options{}) //nolint:errcheck // only panics matter
 	}
+}
+
+// TestMalformed parses each script of ../testdata/malformed: each must fail
+// with a file:line:col: error whose first error is at the line and matches
+// the pattern listed in expect.txt.
+func TestMalformed(t *testing.T) {
+	dir := filepath.Join("..", "testdata", "malformed")
+	data, err := os.ReadFile(filepath.Join(dir, "expect.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, l := range strings.Split(string(data), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		f := strings.SplitN(l, " ", 3)
+		if len(f) != 3 {
+			t.Fatalf("bad expect line %q", l)
+		}
+		name, re := f[0], regexp.MustCompile(f[2])
+		line, _ := strconv.Atoi(f[1])
+		seen[name] = true
+		path := filepath.Join(dir, name)
+		_, err := ParseFile(path, Options{})
+		if err == nil {
+			t.Errorf("%s: parsed without error", name)
+			continue
+		}
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) == 0 {
+			t.Errorf("%s: error %T %v", name, err, err)
+			continue
+		}
+		first := list[0]
+		prefix := regexp.MustCompile(`^` + regexp.QuoteMeta(path) + `:\d+:\d+: `)
+		if !prefix.MatchString(first.Error()) {
+			t.Errorf("%s: error %q lacks file:line:col:", name, first.Error())
+		}
+		if first.Pos.Line != line || !re.MatchString(first.Msg) {
+			t.Errorf("%s: got %s, want line %d matching %q", name, first, line, re)
+		}
+		if strings.Contains(first.Msg, "internal error") {
+			t.Errorf("%s: %s", name, first.Detail())
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.pkt"))
+	for _, f := range files {
+		if !seen[filepath.Base(f)] {
+			t.Errorf("%s is not listed in expect.txt", f)
+		}
+	}
+	if len(files) < 40 {
+		t.Errorf("only %d malformed scripts", len(files))
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
+		"0 < S 0:0(0) win 10 <mss 1460,nop,nop,sackOK>\n+0 > S. 0:0(0) ack 1 <...>\n",
+		"--define=X=1\n`init`\n0 f({a=1, b=[1, 2]}, \"s\"...) = -1 EAGAIN (x)\n`cleanup`\n",
+		"0 < ipv4 1.2.3.4 > 5.6.7.8: gre: mpls (label 1, tc 0, [S], ttl 2): [ect0] udp (10)\n",
+		"+0...0.2 accept(3, ..., ...) = 4\n* > S.5 0:0(0) ack 1 <ECN e0b 1 ceb 2 e1b 3,nop>\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		s, err := Parse("fuzz.pkt", src, Options{Defines: map[string]string{"X": "2"}})
+		if err == nil {
+			if s == nil {
+				t.Fatal("nil script without error")
+			}
+			Sprint(s)
+			return
+		}
+		var list ErrorList
+		if !errors.As(err, &list) || len(list) == 0 {
+			t.Fatalf("error %T %v", err, err)
+		}
+		for _, e := range list {
+			if strings.Contains(e.Msg, "internal error") {
+				t.Fatalf("%s", e.Detail())
+			}
+			e.Detail()
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"syscall"
@@ -78,12 +79,6 @@ func Setup(cfg Config) (*Device, error) {
 }
 
 func (d *Device) setup() error {
-	var err error
-	// Start the kernel's deferred timestamp enabling first, so that it has
-	// completed by the time traffic flows.
-	if d.tsFD, err = timestampSocket(); err != nil {
-		return err
-	}
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("netlink: %w", err)
@@ -91,6 +86,11 @@ func (d *Device) setup() error {
 	defer h.Close()
 	// Before anything else changes: is this really a sandbox?
 	if err := checkFresh(h); err != nil {
+		return err
+	}
+	// Start the kernel's deferred enabling of timestamps now, so that it
+	// has completed by the time traffic flows.
+	if d.tsFD, err = timestampSocket(); err != nil {
 		return err
 	}
 	if err := remount(); err != nil {
@@ -123,8 +123,12 @@ func checkFresh(h *netlink.Handle) error {
 // water cannot ask for IFF_VNET_HDR, so the device is created through it as
 // persistent, released, and attached again with the flags we need: when the
 // first queue attaches to a tun device, TUNSETIFF replaces the device's
-// feature flags (drivers/net/tun.c, tun_set_iff). Then persistence is
-// cleared, so the device dies with d.file.
+// feature flags (drivers/net/tun.c, tun_set_iff).
+//
+// The device stays persistent. Closing the last queue of a non-persistent
+// device unregisters it on the spot, which waits for RCU grace periods:
+// 20-50 ms at every exit. A persistent device is instead deleted with the
+// namespace by the kernel's cleanup worker, after the sandbox has exited.
 func (d *Device) create() error {
 	ifce, err := water.New(water.Config{
 		DeviceType: water.TUN,
@@ -175,7 +179,7 @@ func (d *Device) create() error {
 			}
 			return nil
 		}},
-		{"TUNSETPERSIST", func() error { return unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 0) }},
+		{"TUNSETPERSIST", func() error { return unix.IoctlSetInt(fd, unix.TUNSETPERSIST, 1) }},
 		{"TUNSETVNETHDRSZ", func() error { return unix.IoctlSetPointerInt(fd, unix.TUNSETVNETHDRSZ, vnetHdrLen) }},
 		{"TUNSETOFFLOAD", func() error { return unix.IoctlSetInt(fd, unix.TUNSETOFFLOAD, offload) }},
 	}
@@ -239,6 +243,9 @@ func (d *Device) configure(h *netlink.Handle) error {
 	if err := h.AddrAdd(link, local); err != nil {
 		return fmt.Errorf("add address %v/%d to %s: %w", d.cfg.LocalIP, d.cfg.PrefixLen, d.cfg.Name, err)
 	}
+	if err := waitLocal(h, d.cfg.LocalIP); err != nil {
+		return err
+	}
 	dst := d.cfg.remotePrefix()
 	route := &netlink.Route{
 		LinkIndex: d.index,
@@ -249,6 +256,26 @@ func (d *Device) configure(h *netlink.Handle) error {
 		return fmt.Errorf("add route %v via %v dev %s: %w", dst, d.cfg.GatewayIP, d.cfg.Name, err)
 	}
 	return nil
+}
+
+// waitLocal waits until the kernel delivers packets for ip locally. An
+// IPv6 address, even without duplicate address detection, gets its local
+// route from a kernel worker that needs the RTNL lock, which the teardown
+// of other namespaces can hold for a long time: a SYN arriving before then
+// is dropped.
+func waitLocal(h *netlink.Handle, ip netip.Addr) error {
+	const limit = 10 * time.Second
+	deadline := time.Now().Add(limit)
+	for pause := 50 * time.Microsecond; ; pause = min(2*pause, 10*time.Millisecond) {
+		routes, err := h.RouteGet(ip.AsSlice())
+		if err == nil && len(routes) > 0 && routes[0].Type == unix.RTN_LOCAL {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("address %v not usable after %v (route %v, %v)", ip, limit, routes, err)
+		}
+		time.Sleep(pause)
+	}
 }
 
 // Config returns the configuration the device was set up with.
@@ -343,8 +370,10 @@ func (d *Device) Discard(n int) (int, error) {
 	return n, nil
 }
 
-// Close releases the device; the kernel then deletes it with its addresses
-// and routes.
+// Close releases the device's queue and the background reader. The device
+// itself, with its addresses and routes, lives on until the sandbox's
+// network namespace goes away with its last process; so call Setup once
+// per sandbox.
 func (d *Device) Close() error {
 	d.closeOnce.Do(func() {
 		if d.file != nil {

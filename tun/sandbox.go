@@ -83,7 +83,7 @@ func Command(ctx context.Context, args []string) *exec.Cmd {
 		// Go runtime remount / recursively private in the child, so the
 		// child's mounts never propagate back to the host.
 		Unshareflags: unix.CLONE_NEWNS,
-		// Pdeathsig: syscall.SIGKILL,
+		Pdeathsig:    syscall.SIGKILL,
 		Setpgid:      true,
 	}
 	cmd.Cancel = func() error {
