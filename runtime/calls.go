@@ -272,7 +272,7 @@ func (c *call) structOptval(s *parser.StructExpr) []byte {
 		}
 		n, err := c.r.evalInt(v)
 		if err != nil {
-			panic(c.fail("%v", err))
+			panic(c.evalFail(err))
 		}
 		return n
 	}

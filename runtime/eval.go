@@ -2,12 +2,28 @@ package runtime
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 
 	"github.com/godrill/godrill/parser"
 )
+
+// scriptError marks an evaluation error that is the script's fault (an
+// unknown name), not the kernel's: the run exits with ExitScript.
+type scriptError struct{ error }
+
+func (e scriptError) Unwrap() error { return e.error }
+
+// evalFail is the failure for an argument that cannot be evaluated.
+func (c *call) evalFail(err error) *Failure {
+	f := c.fail("%v", err)
+	if errors.As(err, new(scriptError)) {
+		f.Kind = FailScript
+	}
+	return f
+}
 
 // evalInt evaluates an integer expression: literals, symbols and A|B.
 func (r *runner) evalInt(e parser.Expr) (int64, error) {
@@ -18,7 +34,7 @@ func (r *runner) evalInt(e parser.Expr) (int64, error) {
 		if v, ok := LookupSymbol(x.Name); ok {
 			return v, nil
 		}
-		return 0, fmt.Errorf("unknown symbol: %s", x.Name)
+		return 0, scriptError{fmt.Errorf("unknown symbol: %s", x.Name)}
 	case *parser.BinaryExpr:
 		a, err := r.evalInt(x.X)
 		if err != nil {
@@ -144,7 +160,7 @@ func (c *call) argCount(n int) {
 func (c *call) intArg(i int) int64 {
 	v, err := c.r.evalInt(c.arg(i))
 	if err != nil {
-		panic(c.fail("%v", err))
+		panic(c.evalFail(err))
 	}
 	return v
 }
@@ -191,7 +207,7 @@ func (c *call) sockaddrArg(i int, def netip.AddrPort) netip.AddrPort {
 	if v, ok := field(s, "sin_port", "sin6_port"); ok {
 		p, err := c.r.evalInt(v)
 		if err != nil {
-			panic(c.fail("%v", err))
+			panic(c.evalFail(err))
 		}
 		// htons(...) was already applied: undo it to get the host-order port.
 		var b [2]byte

@@ -9,6 +9,9 @@ import (
 	goruntime "runtime"
 	"sync"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/godrill/godrill/parser"
 )
@@ -195,8 +198,10 @@ func (r *runner) run() error {
 	}
 	defer r.runCleanupCommand()
 
-	useRealtimeScheduling()
+	// Find the jiffy edge at normal priority: busy-waiting for it under
+	// SCHED_RR would starve a parallel run on a two-core machine.
 	r.start = alignStart()
+	useRealtimeScheduling()
 	r.startWall = r.start.Round(0)
 	for i, ev := range r.script.Events {
 		if err := r.ctx.Err(); err != nil {
@@ -282,8 +287,27 @@ func (r *runner) resolveTimes(ev *parser.Event) *eventState {
 // the scheduler may wake a sleeper late.
 const spinWindow = 200 * time.Microsecond
 
+// sleepThread blocks this (locked) thread in nanosleep(2) for d. Where
+// there are other Ps it keeps its P (a raw syscall, invisible to the Go
+// scheduler): after an ordinary syscall the thread may find its P taken
+// and wait in the run queue for milliseconds. An interrupted sleep
+// returns early; the caller loops.
+func sleepThread(d time.Duration) {
+	ts := unix.NsecToTimespec(int64(d))
+	if goruntime.GOMAXPROCS(0) > 1 {
+		unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
+		return
+	}
+	unix.Nanosleep(&ts, nil)
+}
+
 // waitFor sleeps, then spins, until the event's script time, then checks
 // that the event is not late.
+//
+// The sleep is nanosleep(2) on this locked thread, not time.Sleep: the Go
+// scheduler wakes a parked goroutine 0.4-0.6 ms late (p99 over 1 ms),
+// while a thread blocked in the kernel is woken by an hrtimer, on time
+// to a few microseconds at SCHED_RR (see bench/README.md).
 func (r *runner) waitFor(es *eventState, what string) {
 	target := r.start.Add(es.time)
 	for {
@@ -292,7 +316,7 @@ func (r *runner) waitFor(es *eventState, what string) {
 			break
 		}
 		if r.numEvents > 0 && left > spinWindow {
-			time.Sleep(left - spinWindow)
+			sleepThread(left - spinWindow)
 		}
 	}
 	if r.numEvents > 0 {

@@ -91,7 +91,18 @@ func (r *runner) finishCall(c *call, ret int, errno unix.Errno) string {
 	sc := c.sc
 	expected, err := c.r.evalInt(sc.Result)
 	if err != nil {
-		panic(c.fail("%v", err))
+		panic(c.evalFail(err))
+	}
+	// An errno the script names must exist whatever the call returns:
+	// a misspelt errno is the script's fault, not a kernel mismatch.
+	var wantErrno unix.Errno
+	if sc.Errno != "" {
+		var ok bool
+		if wantErrno, ok = errnoByName(sc.Errno); !ok {
+			f := c.fail("unknown errno %s", sc.Errno)
+			f.Kind = FailScript
+			panic(f)
+		}
 	}
 	result := fmt.Sprint(ret)
 	if ret < 0 {
@@ -105,11 +116,7 @@ func (r *runner) finishCall(c *call, ret int, errno unix.Errno) string {
 		panic(c.fail("Expected result %d but got %d with errno %d (%s)", expected, ret, int(errno), strerror(errno)))
 	}
 	if sc.Errno != "" {
-		want, ok := errnoByName(sc.Errno)
-		if !ok {
-			panic(c.fail("unknown errno %s", sc.Errno))
-		}
-		if want != errno {
+		if want := wantErrno; want != errno {
 			panic(c.fail("Expected errno %d (%s) but got %d (%s)", int(want), strerror(want), int(errno), strerror(errno)))
 		}
 	}
