@@ -23,6 +23,7 @@ const sandboxArg = "__godrill_sandbox"
 // test binary that uses Run): in the re-executed child it runs the script
 // and exits; elsewhere it returns at once.
 func SandboxMain() {
+	sandboxReady = true
 	if len(os.Args) < 2 || os.Args[1] != sandboxArg {
 		return
 	}

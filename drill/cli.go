@@ -95,7 +95,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup
 	}
-	if len(jobs) == 1 && len(inv.Files) == 1 && !isDir(inv.Files[0]) {
+	// One file without a report format runs like packetdrill: its output
+	// straight on the terminal, its exit code the script's.
+	if len(jobs) == 1 && len(inv.Files) == 1 && !isDir(inv.Files[0]) &&
+		inv.Extras.Format == "" && inv.Extras.JUnit == "" {
 		return runSingle(ctx, inv, jobs[0], stdout, stderr)
 	}
 	return runSuite(ctx, inv, jobs, stdout, stderr)

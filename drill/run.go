@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/godrill/godrill/runtime"
@@ -42,6 +42,9 @@ type Result struct {
 	Stderr    string
 	FirstErr  string // the first line of the failure report
 	TimedOut  bool
+	// MaxRSSKiB is the peak resident memory of the sandboxed child (the
+	// largest of it and the processes it waited for), from wait4.
+	MaxRSSKiB int64
 }
 
 // Run runs one script in a fresh network namespace (a re-executed child of
@@ -87,6 +90,11 @@ func runOne(ctx context.Context, inv *Invocation, path, ipVersion string, opts O
 	start := time.Now()
 	err := cmd.Run()
 	res.Duration = time.Since(start)
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			res.MaxRSSKiB = ru.Maxrss
+		}
+	}
 	res.Stderr = errBuf.String()
 	res.Output = out.String() + errBuf.String()
 	res.FirstErr = firstLine(errBuf.String())
@@ -100,7 +108,7 @@ func runOne(ctx context.Context, inv *Invocation, path, ipVersion string, opts O
 		res.FirstErr = fmt.Sprintf("%s: timed out after %v", path, timeout)
 	case ctx.Err() != nil:
 		res.ExitCode = runtime.ExitKernel
-		res.FirstErr = fmt.Sprintf("%s: stopped: %v", path, ctx.Err())
+		res.FirstErr = fmt.Sprintf("%s: stopped before it finished (interrupted)", path)
 	case errors.As(err, &ee):
 		res.ExitCode = ee.ExitCode()
 		if res.ExitCode < 0 {
@@ -137,5 +145,3 @@ func (r Result) Exit() int {
 	}
 	return r.ExitCode
 }
-
-var _ = os.Stderr

@@ -7,10 +7,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sort"
 	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
 
 	"github.com/godrill/godrill/runtime"
+	"github.com/godrill/godrill/tun"
 )
 
 // job is one (script, address family) run.
@@ -23,8 +29,31 @@ type job struct {
 // script runs once per requested family; names ending in v4.pkt / v6.pkt
 // run only in that family, as the reference's runner does.
 func expandJobs(inv *Invocation) ([]job, error) {
+	paths, err := scriptPaths(inv.Files)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []job
+	for _, p := range paths {
+		versions := inv.Extras.Versions
+		if len(versions) == 0 {
+			jobs = append(jobs, job{path: p})
+			continue
+		}
+		for _, v := range versions {
+			if familyAllowed(p, v) {
+				jobs = append(jobs, job{path: p, ipVersion: v})
+			}
+		}
+	}
+	return jobs, nil
+}
+
+// scriptPaths expands directories (recursively, *.pkt, sorted) and keeps
+// files as given.
+func scriptPaths(files []string) ([]string, error) {
 	var paths []string
-	for _, f := range inv.Files {
+	for _, f := range files {
 		st, err := os.Stat(f)
 		if err != nil {
 			return nil, err
@@ -49,20 +78,7 @@ func expandJobs(inv *Invocation) ([]job, error) {
 		sort.Strings(found)
 		paths = append(paths, found...)
 	}
-	var jobs []job
-	for _, p := range paths {
-		versions := inv.Extras.Versions
-		if len(versions) == 0 {
-			jobs = append(jobs, job{path: p})
-			continue
-		}
-		for _, v := range versions {
-			if familyAllowed(p, v) {
-				jobs = append(jobs, job{path: p, ipVersion: v})
-			}
-		}
-	}
-	return jobs, nil
+	return paths, nil
 }
 
 func familyAllowed(path, v string) bool {
@@ -75,35 +91,249 @@ func familyAllowed(path, v string) bool {
 	return true
 }
 
-// runSuite runs jobs one after another and prints a summary.
+// Report formats accepted by --format.
+const (
+	formatText = "text"
+	formatTAP  = "tap"
+	formatJSON = "json"
+)
+
+// suite is a set of runs under way: results are indexed like jobs, nil
+// for a job that has not finished (or never started).
+type suite struct {
+	jobs    []job
+	results []*Result
+	start   time.Time
+	elapsed time.Duration
+
+	mu             sync.Mutex
+	done, failed   int
+	interrupted    bool
+	tapNum         int
+	out, progress  io.Writer // report stream; live line (nil: none)
+	format         string
+	liveLineLength int
+}
+
+// runSuite runs jobs, inv.Extras.Jobs at a time, shows progress, and writes
+// the reports asked for. Its exit code is non-zero exactly when a script
+// did not pass (or did not run because the suite was interrupted).
 func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr io.Writer) int {
-	failed := 0
-	var results []Result
-	for _, j := range jobs {
-		if ctx.Err() != nil {
-			break
+	format := inv.Extras.Format
+	if format == "" {
+		format = formatText
+	}
+	if format != formatText && format != formatTAP && format != formatJSON {
+		fmt.Fprintf(stderr, "godrill: unknown --format %q (want text, tap or json)\n", format)
+		return runtime.ExitSetup
+	}
+	if err := tun.Preflight(); err != nil {
+		fmt.Fprintf(stderr, "godrill: %v\n", err)
+		return runtime.ExitSetup
+	}
+	n := inv.Extras.Jobs
+	if n <= 0 {
+		n = goruntime.NumCPU()
+	}
+	s := &suite{jobs: jobs, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format}
+	// The live line goes where a person is looking: stdout for the text
+	// report, stderr when stdout carries TAP or JSON.
+	switch {
+	case format == formatText && isTerminal(stdout):
+		s.progress = stdout
+	case format != formatText && isTerminal(stderr):
+		s.progress = stderr
+	}
+	if format == formatTAP {
+		fmt.Fprintf(stdout, "TAP version 13\n1..%d\n", len(jobs))
+	}
+
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, max(len(jobs), 1)) {
+		wg.Go(func() {
+			for i := range work {
+				j := jobs[i]
+				res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{})
+				if err != nil {
+					res.Passed, res.ExitCode = false, runtime.ExitSetup
+					res.FirstErr = fmt.Sprintf("%s: %v", j.path, err)
+					res.Output = res.FirstErr + "\n"
+				}
+				s.finish(i, &res)
+			}
+		})
+	}
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	stopTicker := make(chan struct{})
+	var tickWG sync.WaitGroup
+	if s.progress != nil {
+		tickWG.Go(func() {
+			for {
+				select {
+				case <-tick.C:
+					s.mu.Lock()
+					s.drawLive()
+					s.mu.Unlock()
+				case <-stopTicker:
+					return
+				}
+			}
+		})
+	}
+feed:
+	for i := range jobs {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			break feed
 		}
-		res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{})
-		if err != nil {
+	}
+	close(work)
+	wg.Wait()
+	close(stopTicker)
+	tickWG.Wait()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.elapsed = time.Since(s.start)
+	s.interrupted = ctx.Err() != nil
+	s.clearLive()
+	code := s.exitCode()
+	switch format {
+	case formatText:
+		s.writeSummary(stdout)
+	case formatTAP:
+		s.writeTAPTail(stdout)
+	case formatJSON:
+		if err := s.writeJSON(stdout); err != nil {
 			fmt.Fprintf(stderr, "godrill: %v\n", err)
-			return runtime.ExitSetup
 		}
-		results = append(results, res)
-		verdict := "ok"
-		if !res.Passed {
-			verdict = "FAIL"
+	}
+	if inv.Extras.JUnit != "" {
+		if err := s.writeJUnitFile(inv.Extras.JUnit); err != nil {
+			fmt.Fprintf(stderr, "godrill: %v\n", err)
+			if code == 0 {
+				code = runtime.ExitSetup
+			}
+		}
+	}
+	return code
+}
+
+// finish records a result and reports it as it comes.
+func (s *suite) finish(i int, res *Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.results[i] = res
+	s.done++
+	if !res.Passed {
+		s.failed++
+	}
+	s.clearLive()
+	switch s.format {
+	case formatText:
+		// On a terminal only failures scroll by; elsewhere (CI logs) every
+		// script gets a line.
+		if s.progress == nil || !res.Passed {
+			fmt.Fprintln(s.out, resultLine(res))
+		}
+	case formatTAP:
+		s.tapNum++
+		writeTAPResult(s.out, s.tapNum, res)
+	}
+	s.drawLive()
+}
+
+func resultLine(r *Result) string {
+	verdict := "ok"
+	if !r.Passed {
+		verdict = "FAIL"
+	}
+	return fmt.Sprintf("%-4s %s (%s) %.3fs", verdict, r.Path, r.IPVersion, r.Duration.Seconds())
+}
+
+// drawLive redraws the live progress line; s.mu is held.
+func (s *suite) drawLive() {
+	if s.progress == nil {
+		return
+	}
+	line := fmt.Sprintf("[%d/%d] %d passed, %d failed, %.1fs", s.done, len(s.jobs),
+		s.done-s.failed, s.failed, time.Since(s.start).Seconds())
+	pad := max(s.liveLineLength-len(line), 0)
+	fmt.Fprintf(s.progress, "\r%s%s", line, strings.Repeat(" ", pad))
+	s.liveLineLength = len(line)
+}
+
+// clearLive erases the live line so that ordinary output starts at column 0.
+func (s *suite) clearLive() {
+	if s.progress == nil || s.liveLineLength == 0 {
+		return
+	}
+	fmt.Fprintf(s.progress, "\r%s\r", strings.Repeat(" ", s.liveLineLength))
+	s.liveLineLength = 0
+}
+
+// counts returns how many finished runs passed and failed, and how many
+// jobs never finished.
+func (s *suite) counts() (passed, failed, notRun int) {
+	for _, r := range s.results {
+		switch {
+		case r == nil:
+			notRun++
+		case r.Passed:
+			passed++
+		default:
 			failed++
 		}
-		fmt.Fprintf(stdout, "%-4s %s (%s) %.3fs\n", verdict, res.Path, res.IPVersion, res.Duration.Seconds())
 	}
-	fmt.Fprintf(stdout, "\n%d passed, %d failed\n", len(results)-failed, failed)
-	for _, r := range results {
-		if !r.Passed {
-			fmt.Fprintf(stdout, "  %s (%s): %s\n", r.Path, r.IPVersion, r.FirstErr)
+	return
+}
+
+// exitCode is 0 when every job ran and passed; otherwise the most serious
+// child exit code (1 kernel differed, 2 script invalid, 3 could not run),
+// and at least 1.
+func (s *suite) exitCode() int {
+	code := 0
+	for _, r := range s.results {
+		if r == nil {
+			code = max(code, runtime.ExitKernel)
+		} else if !r.Passed {
+			code = max(code, r.Exit())
 		}
 	}
-	if failed > 0 || len(results) < len(jobs) {
-		return runtime.ExitKernel
+	return code
+}
+
+// writeSummary prints the counts and every failure's first error line.
+func (s *suite) writeSummary(w io.Writer) {
+	passed, failed, notRun := s.counts()
+	fmt.Fprintf(w, "\n%d passed, %d failed", passed, failed)
+	if notRun > 0 {
+		fmt.Fprintf(w, ", %d not run", notRun)
 	}
-	return 0
+	fmt.Fprintf(w, " in %.2fs", s.elapsed.Seconds())
+	if s.interrupted {
+		fmt.Fprint(w, " (interrupted)")
+	}
+	fmt.Fprintln(w)
+	for _, r := range s.results {
+		if r != nil && !r.Passed {
+			fmt.Fprintf(w, "FAIL %s (%s): %s\n", r.Path, r.IPVersion, firstErr(r))
+		}
+	}
+}
+
+// firstErr is a failure's first error line, never empty.
+func firstErr(r *Result) string {
+	if r.FirstErr != "" {
+		return r.FirstErr
+	}
+	return fmt.Sprintf("exit code %d", r.Exit())
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -1,0 +1,67 @@
+package drill
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/godrill/godrill/tun"
+)
+
+// sandboxReady records that SandboxMain ran in this process, so that the
+// children Run re-executes from this binary will run scripts.
+var sandboxReady bool
+
+// TestScripts runs scripts as subtests of t, in parallel, each in its own
+// namespace. pattern is a directory (walked for *.pkt), a script, or a
+// glob such as "testdata/*.pkt". A subtest is named after the script's
+// path relative to the pattern's directory, and fails with the script's
+// failure report. Without root or /dev/net/tun, t is skipped with the
+// reason.
+//
+// The test binary must call SandboxMain first thing in TestMain:
+//
+//	func TestMain(m *testing.M) {
+//		drill.SandboxMain()
+//		os.Exit(m.Run())
+//	}
+func TestScripts(t *testing.T, pattern string, opts Options) {
+	t.Helper()
+	if !sandboxReady {
+		t.Fatal("drill.TestScripts: call drill.SandboxMain() first thing in TestMain (scripts run in a re-executed test binary)")
+	}
+	paths, err := filepath.Glob(pattern)
+	if err == nil && len(paths) == 0 {
+		err = fmt.Errorf("no scripts match %q", pattern)
+	}
+	if err == nil {
+		paths, err = scriptPaths(paths)
+	}
+	if err != nil {
+		t.Fatalf("drill.TestScripts: %v", err)
+	}
+	if err := tun.Preflight(); err != nil {
+		t.Skipf("drill.TestScripts: skipping %d scripts: %v", len(paths), err)
+	}
+	base := pattern
+	if strings.ContainsAny(base, "*?[") || !isDir(base) {
+		base = filepath.Dir(base)
+	}
+	for _, p := range paths {
+		name, err := filepath.Rel(base, p)
+		if err != nil {
+			name = p
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res, err := Run(t.Context(), p, opts)
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			if !res.Passed {
+				t.Errorf("%s (%s) failed (exit code %d):\n%s", p, res.IPVersion, res.Exit(), res.Output)
+			}
+		})
+	}
+}
