@@ -1,28 +1,101 @@
 package drill
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"syscall"
 
+	"github.com/godrill/godrill/observe"
 	"github.com/godrill/godrill/runtime"
 )
 
 // observers builds the trace, capture, diagram and log writers asked for.
-// The returned func finishes them with the run's outcome.
+// The returned func finishes them with the run's outcome: it flushes the
+// files and prints the diagram, marking a failure.
 func (e Extras) observers(path string, cfg *runtime.Config, stdout io.Writer) ([]runtime.Observer, func(error), error) {
-	if e.Trace || e.Diagram || e.PcapFile != "" || e.JSONFile != "" {
-		return nil, func(error) {}, fmt.Errorf("--trace, --diagram, --pcap and --json are not available yet")
+	var (
+		obs     []runtime.Observer
+		closers []func() error
+	)
+	closeAll := func() {
+		for _, c := range closers {
+			if err := c(); err != nil {
+				fmt.Fprintf(os.Stderr, "godrill: %v\n", err)
+			}
+		}
 	}
-	return nil, func(error) {}, nil
+	if e.Trace {
+		obs = append(obs, observe.NewTrace(stdout, e.ASCII))
+	}
+	if e.PcapFile != "" {
+		f, err := os.Create(e.PcapFile)
+		if err != nil {
+			return nil, nil, err
+		}
+		p, err := observe.NewPcap(f)
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("%s: %v", e.PcapFile, err)
+		}
+		obs = append(obs, p)
+		closers = append(closers, func() error {
+			err := p.Flush()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %v", e.PcapFile, err)
+			}
+			return nil
+		})
+	}
+	if e.JSONFile != "" {
+		f, err := os.Create(e.JSONFile)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		bw := bufio.NewWriter(f)
+		l := observe.NewLog(bw)
+		obs = append(obs, l)
+		closers = append(closers, func() error {
+			err := l.Err()
+			if ferr := bw.Flush(); err == nil {
+				err = ferr
+			}
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %v", e.JSONFile, err)
+			}
+			return nil
+		})
+	}
+	var diagram *observe.Diagram
+	if e.Diagram {
+		diagram = observe.NewDiagram(e.ASCII)
+		obs = append(obs, diagram)
+	}
+	finish := func(runErr error) {
+		closeAll()
+		if diagram != nil {
+			fmt.Fprintln(stdout)
+			diagram.Render(stdout, runErr)
+		}
+	}
+	return obs, finish, nil
 }
 
 func (e Extras) wantsState() bool { return e.Trace || e.Diagram || e.JSONFile != "" }
 
-// tcpStateProbe is replaced by the sock_diag probe.
-var tcpStateProbe func(local, remote string) string
+// tcpStateProbe reads the connection's state with sock_diag, which also
+// sees request and time-wait sockets.
+var tcpStateProbe = observe.Probe
 
 // runInitScript runs one --init_scripts entry with the shell, inside the
 // namespace, before the script starts.

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"net/netip"
+	goruntime "runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -10,24 +11,47 @@ import (
 	"github.com/godrill/godrill/parser"
 )
 
-// syscallTable holds every system call a script can make.
+// syscallTable holds every system call a script can make: the reference's
+// table (run_system_call.c) without its psp_* calls.
 var syscallTable = map[string]syscallFunc{
-	"socket":     sysSocket,
-	"bind":       sysBind,
-	"listen":     sysListen,
-	"accept":     sysAccept,
-	"connect":    sysConnect,
-	"read":       sysRead,
-	"write":      sysWrite,
-	"recv":       sysRecv,
-	"send":       sysSend,
-	"recvfrom":   sysRecv,
-	"sendto":     sysSend,
-	"close":      sysClose,
-	"shutdown":   sysShutdown,
-	"setsockopt": sysSetsockopt,
-	"getsockopt": sysGetsockopt,
-	"fcntl":      sysFcntl,
+	"socket":       sysSocket,
+	"bind":         sysBind,
+	"listen":       sysListen,
+	"accept":       sysAccept,
+	"connect":      sysConnect,
+	"read":         sysRead,
+	"readv":        sysReadv,
+	"recv":         sysRecv,
+	"recvfrom":     sysRecvfrom,
+	"recvmsg":      sysRecvmsg,
+	"write":        sysWrite,
+	"writev":       sysWritev,
+	"send":         sysSend,
+	"sendto":       sysSendto,
+	"sendmsg":      sysSendmsg,
+	"fcntl":        sysFcntl,
+	"ioctl":        sysIoctl,
+	"close":        sysClose,
+	"shutdown":     sysShutdown,
+	"getsockopt":   sysGetsockopt,
+	"setsockopt":   sysSetsockopt,
+	"poll":         sysPoll,
+	"cap_set":      sysCapSet,
+	"open":         sysOpen,
+	"sendfile":     sysSendfile,
+	"epoll_create": sysEpollCreate,
+	"epoll_ctl":    sysEpollCtl,
+	"epoll_wait":   sysEpollWait,
+	"pipe":         sysPipe,
+	"splice":       sysSplice,
+}
+
+// rawKeep is raw, keeping the memory the arguments point into alive
+// until the call returns.
+func rawKeep(keep any, trap uintptr, a ...uintptr) (int, unix.Errno) {
+	ret, errno := raw(trap, a...)
+	goruntime.KeepAlive(keep)
+	return ret, errno
 }
 
 // raw runs a system call and splits its result the way libc does.
@@ -104,13 +128,16 @@ func sysAccept(c *call) (int, unix.Errno) {
 	c.argCount(3)
 	fd, st := c.liveFD(0)
 	c.checkFD = true
-	var rsa unix.RawSockaddrAny
-	l := uint32(unix.SizeofSockaddrAny)
-	ret, errno := raw(unix.SYS_ACCEPT, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
+	rsa := heap[unix.RawSockaddrAny]()
+	l := heap[uint32]()
+	*l = unix.SizeofSockaddrAny
+	ret, errno := raw(unix.SYS_ACCEPT, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(l)))
+	goruntime.KeepAlive(rsa)
+	goruntime.KeepAlive(l)
 	c.post = func(live int) {
 		sfd, _ := c.r.evalInt(c.sc.Result)
 		var remote netip.AddrPort
-		if sa, err := anyToSockaddr(&rsa); err == nil {
+		if sa, err := anyToSockaddr(rsa); err == nil {
 			remote = addrPortOf(sa)
 		}
 		var child *socket
@@ -129,6 +156,12 @@ func sysAccept(c *call) (int, unix.Errno) {
 			child.state = sockOpen
 			c.r.sockets = append(c.r.sockets, child)
 		}
+		// The reference does not check accept()ed fds for duplicates: a
+		// script may accept a second connection under a still-open fd number.
+		// The first stays open (unreachable from the script), as there.
+		if old, ok := c.r.fds[int(sfd)]; ok && !old.closed {
+			old.closed = true
+		}
 		c.r.addFD(c, int(sfd), live, child)
 		c.r.sut = child
 	}
@@ -138,24 +171,66 @@ func sysAccept(c *call) (int, unix.Errno) {
 func sysConnect(c *call) (int, unix.Errno) {
 	c.argCount(3)
 	fd, st := c.liveFD(0)
-	remote := c.sockaddrArg(1, netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort))
-	if s := st.sock; s != nil {
-		s.remote = remote
-		if s.state == sockNew {
-			s.state = sockConnecting
+	def := netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort)
+	if fam, ok := c.familyArg(1); ok {
+		// connect(fd, AF_UNSPEC, ...) dissolves the association.
+		if st.sock != nil && fam == unix.AF_UNSPEC {
+			st.sock.state = sockNew
 		}
-		if !s.local.IsValid() {
-			s.local = netip.AddrPortFrom(c.r.cfg.LocalIP, 0)
-		}
-		c.r.sut = s
+		sa := familyAddr(fam)
+		ret, errno := raw(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(sa)), unix.SizeofSockaddrAny)
+		goruntime.KeepAlive(sa)
+		return ret, errno
 	}
+	remote := c.sockaddrArg(1, def)
+	c.noteConnect(st, remote)
 	err := unix.Connect(fd, c.r.sockaddr(remote))
-	if s := st.sock; s != nil && s.local.Port() == 0 {
-		if got, e := unix.Getsockname(fd); e == nil {
+	c.noteLocalPort(st)
+	return errResult(err)
+}
+
+// familyArg reads a connect/sendto address given as a bare family
+// (AF_UNSPEC): the reference passes a sockaddr with only that set.
+func (c *call) familyArg(i int) (int, bool) {
+	switch c.arg(i).(type) {
+	case *parser.Ellipsis, *parser.StructExpr:
+		return 0, false
+	}
+	return int(c.s32Arg(i)), true
+}
+
+// familyAddr is a zeroed sockaddr_storage with only the family set.
+func familyAddr(fam int) *unix.RawSockaddrAny {
+	rsa := heap[unix.RawSockaddrAny]()
+	rsa.Addr.Family = uint16(fam)
+	return rsa
+}
+
+// noteConnect records that the script connects s to remote (connect, or
+// sendto/sendmsg with an address, which may be a fast-open connect).
+func (c *call) noteConnect(st *fdState, remote netip.AddrPort) {
+	s := st.sock
+	if s == nil {
+		return
+	}
+	if s.state != sockNew {
+		return
+	}
+	s.remote = remote
+	s.state = sockConnecting
+	if !s.local.IsValid() {
+		s.local = netip.AddrPortFrom(c.r.cfg.LocalIP, 0)
+	}
+	c.r.sut = s
+}
+
+// noteLocalPort learns the port the kernel picked for a connecting socket.
+func (c *call) noteLocalPort(st *fdState) {
+	if s := st.sock; s != nil && s.local.IsValid() && s.local.Port() == 0 {
+		if got, e := unix.Getsockname(st.liveFD); e == nil {
 			s.local = netip.AddrPortFrom(s.local.Addr(), addrPortOf(got).Port())
 		}
 	}
-	return errResult(err)
 }
 
 // bufLen is the length argument of a read or write.
@@ -170,19 +245,25 @@ func (c *call) bufLen(i int) int {
 func sysRead(c *call) (int, unix.Errno) {
 	c.argCount(3)
 	fd, _ := c.liveFD(0)
-	buf := make([]byte, c.bufLen(2))
-	return raw(unix.SYS_READ, uintptr(fd), bufPtr(buf), uintptr(len(buf)))
+	null := c.bufferArg(1)
+	buf := c.buffer(1, null, c.bufLen(2))
+	return rawKeep(buf, unix.SYS_READ, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)))
 }
 
 func sysWrite(c *call) (int, unix.Errno) {
 	c.argCount(3)
 	fd, _ := c.liveFD(0)
-	buf := c.writeBuffer(1, c.bufLen(2))
-	return raw(unix.SYS_WRITE, uintptr(fd), bufPtr(buf), uintptr(len(buf)))
+	null := c.bufferArg(1)
+	buf := c.buffer(1, null, c.bufLen(2))
+	return rawKeep(buf, unix.SYS_WRITE, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)))
 }
 
-// writeBuffer is the data to send: zeros for "...", else the string given.
-func (c *call) writeBuffer(i, n int) []byte {
+// buffer is the memory of a buffer argument: nil for NULL, else n bytes,
+// zeros or the string the script gives.
+func (c *call) buffer(i int, null bool, n int) []byte {
+	if null {
+		return nil
+	}
 	buf := make([]byte, n)
 	if s, ok := c.arg(i).(*parser.StringLit); ok {
 		copy(buf, s.Value)
@@ -191,31 +272,71 @@ func (c *call) writeBuffer(i, n int) []byte {
 }
 
 func sysRecv(c *call) (int, unix.Errno) {
-	if len(c.sc.Args) != 4 && len(c.sc.Args) != 6 {
-		c.argCount(4)
-	}
+	c.argCount(4)
 	fd, _ := c.liveFD(0)
-	buf := make([]byte, c.bufLen(2))
-	flags := c.intArg(3)
-	return raw(unix.SYS_RECVFROM, uintptr(fd), bufPtr(buf), uintptr(len(buf)), uintptr(flags), 0, 0)
+	null := c.bufferArg(1)
+	buf := c.buffer(1, null, c.bufLen(2))
+	flags := c.s32Arg(3)
+	return rawKeep(buf, unix.SYS_RECVFROM, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)), uintptr(flags), 0, 0)
+}
+
+func sysRecvfrom(c *call) (int, unix.Errno) {
+	c.argCount(6)
+	fd, _ := c.liveFD(0)
+	null := c.bufferArg(1)
+	buf := c.buffer(1, null, c.bufLen(2))
+	flags := c.s32Arg(3)
+	c.ellipsisArg(4)
+	c.ellipsisArg(5)
+	rsa := heap[unix.RawSockaddrAny]()
+	l := heap[uint32]()
+	*l = unix.SizeofSockaddrAny
+	ret, errno := raw(unix.SYS_RECVFROM, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)), uintptr(flags),
+		uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(l)))
+	goruntime.KeepAlive(rsa)
+	goruntime.KeepAlive(l)
+	goruntime.KeepAlive(buf)
+	return ret, errno
 }
 
 func sysSend(c *call) (int, unix.Errno) {
-	if len(c.sc.Args) != 4 && len(c.sc.Args) != 6 {
-		c.argCount(4)
-	}
+	c.argCount(4)
 	fd, _ := c.liveFD(0)
-	buf := c.writeBuffer(1, c.bufLen(2))
-	flags := c.intArg(3)
-	if len(c.sc.Args) == 6 && !c.isEllipsis(4) {
-		ap := c.sockaddrArg(4, netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort))
-		err := unix.Sendto(fd, buf, int(flags), c.r.sockaddr(ap))
-		if err != nil {
-			return errResult(err)
+	null := c.bufferArg(1)
+	buf := c.buffer(1, null, c.bufLen(2))
+	flags := c.s32Arg(3)
+	return rawKeep(buf, unix.SYS_SENDTO, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)), uintptr(flags), 0, 0)
+}
+
+// sysSendto always passes an address, as the reference does: the connect
+// address for "...", a bare family (AF_UNSPEC), or a sockaddr (godrill).
+// On a new socket it is a (fast-open) connect.
+func sysSendto(c *call) (int, unix.Errno) {
+	c.argCount(6)
+	fd, st := c.liveFD(0)
+	null := c.bufferArg(1)
+	buf := c.buffer(1, null, c.bufLen(2))
+	flags := c.s32Arg(3)
+	c.ellipsisArg(5)
+	n := uintptr(c.intArg(2))
+	if fam, ok := c.familyArg(4); ok {
+		if st.sock != nil && fam == unix.AF_UNSPEC {
+			st.sock.state = sockNew
 		}
-		return len(buf), 0
+		sa := familyAddr(fam)
+		ret, errno := raw(unix.SYS_SENDTO, uintptr(fd), bufPtr(buf), n, uintptr(flags), uintptr(unsafe.Pointer(sa)), unix.SizeofSockaddrAny)
+		goruntime.KeepAlive(sa)
+		goruntime.KeepAlive(buf)
+		return ret, errno
 	}
-	return raw(unix.SYS_SENDTO, uintptr(fd), bufPtr(buf), uintptr(len(buf)), uintptr(flags), 0, 0)
+	remote := c.sockaddrArg(4, netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort))
+	c.noteConnect(st, remote)
+	sa := c.r.rawSockaddr(remote)
+	ret, errno := raw(unix.SYS_SENDTO, uintptr(fd), bufPtr(buf), n, uintptr(flags), bufPtr(sa), uintptr(len(sa)))
+	goruntime.KeepAlive(sa)
+	goruntime.KeepAlive(buf)
+	c.noteLocalPort(st)
+	return ret, errno
 }
 
 func sysClose(c *call) (int, unix.Errno) {
@@ -235,123 +356,16 @@ func sysShutdown(c *call) (int, unix.Errno) {
 }
 
 func sysFcntl(c *call) (int, unix.Errno) {
-	if len(c.sc.Args) != 2 && len(c.sc.Args) != 3 {
-		c.argCount(3)
+	if n := len(c.sc.Args); n != 2 && n != 3 {
+		panic(c.fail("fcntl expected 2-3 args but got %d", n))
 	}
 	fd, _ := c.liveFD(0)
-	cmd := c.intArg(1)
-	var arg int64
+	cmd := c.s32Arg(1)
+	var arg int32
 	if len(c.sc.Args) == 3 {
-		arg = c.intArg(2)
+		arg = c.s32Arg(2)
 	}
 	return raw(unix.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
-}
-
-// optval encodes a setsockopt value: [int], "string", {struct} or int.
-func (c *call) optval(i int) []byte {
-	switch x := c.arg(i).(type) {
-	case *parser.StringLit:
-		return []byte(x.Value)
-	case *parser.StructExpr:
-		return c.structOptval(x)
-	case *parser.Ellipsis:
-		return nil
-	}
-	v := c.intArg(i)
-	b := make([]byte, 4)
-	*(*int32)(unsafe.Pointer(&b[0])) = int32(v)
-	return b
-}
-
-// structOptval encodes the struct forms scripts pass to setsockopt.
-func (c *call) structOptval(s *parser.StructExpr) []byte {
-	get := func(names ...string) int64 {
-		v, ok := field(s, names...)
-		if !ok {
-			return 0
-		}
-		n, err := c.r.evalInt(v)
-		if err != nil {
-			panic(c.evalFail(err))
-		}
-		return n
-	}
-	if _, ok := field(s, "onoff", "l_onoff"); ok {
-		l := unix.Linger{Onoff: int32(get("onoff", "l_onoff")), Linger: int32(get("linger", "l_linger"))}
-		return unsafe.Slice((*byte)(unsafe.Pointer(&l)), unsafe.Sizeof(l))
-	}
-	if _, ok := field(s, "tv_sec", "tv_usec"); ok {
-		tv := unix.Timeval{Sec: get("tv_sec"), Usec: get("tv_usec")}
-		return unsafe.Slice((*byte)(unsafe.Pointer(&tv)), unsafe.Sizeof(tv))
-	}
-	panic(c.fail("unsupported struct value %s", exprString(s)))
-}
-
-func sysSetsockopt(c *call) (int, unix.Errno) {
-	c.argCount(5)
-	fd, _ := c.liveFD(0)
-	level, name := c.intArg(1), c.intArg(2)
-	val := c.optval(3)
-	n := len(val)
-	if !c.isEllipsis(4) {
-		n = int(c.intArg(4))
-		if n > len(val) {
-			val = append(val, make([]byte, n-len(val))...)
-		}
-	}
-	return raw(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(name), bufPtr(val), uintptr(n))
-}
-
-func sysGetsockopt(c *call) (int, unix.Errno) {
-	c.argCount(5)
-	fd, _ := c.liveFD(0)
-	level, name := c.intArg(1), c.intArg(2)
-	want := c.arg(3)
-	size := 256
-	if !c.isEllipsis(4) {
-		size = int(c.intArg(4))
-	}
-	if size < 0 || size > 1<<16 {
-		panic(c.fail("bad optlen %d", size))
-	}
-	buf := make([]byte, max(size, 4))
-	l := uint32(size)
-	ret, errno := raw(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(name), bufPtr(buf), uintptr(unsafe.Pointer(&l)))
-	if ret < 0 {
-		return ret, errno
-	}
-	if !c.isEllipsis(4) {
-		if wantLen := c.intArg(4); int64(l) != wantLen {
-			panic(c.fail("Bad getsockopt optlen: expected: %d actual: %d", wantLen, l))
-		}
-	}
-	switch w := want.(type) {
-	case *parser.Ellipsis:
-	case *parser.StringLit:
-		got := string(buf[:l])
-		if i := indexByte(got, 0); i >= 0 {
-			got = got[:i]
-		}
-		if got != w.Value {
-			panic(c.fail("Bad getsockopt optval: expected: '%s' actual: '%s'", w.Value, got))
-		}
-	case *parser.StructExpr:
-		if _, ok := field(w, "onoff", "l_onoff"); ok {
-			lg := (*unix.Linger)(unsafe.Pointer(&buf[0]))
-			exp := c.structOptval(w)
-			el := (*unix.Linger)(unsafe.Pointer(&exp[0]))
-			if lg.Onoff != el.Onoff || lg.Linger != el.Linger {
-				panic(c.fail("Bad getsockopt optval: expected: {onoff=%d, linger=%d} actual: {onoff=%d, linger=%d}", el.Onoff, el.Linger, lg.Onoff, lg.Linger))
-			}
-		}
-	default:
-		exp := c.intArg(3)
-		got := int64(*(*int32)(unsafe.Pointer(&buf[0])))
-		if got != exp {
-			panic(c.fail("Bad getsockopt optval: expected: %d actual: %d", exp, got))
-		}
-	}
-	return ret, errno
 }
 
 func indexByte(s string, b byte) int {

@@ -44,6 +44,10 @@ type socket struct {
 	firstScriptVal uint32
 	firstLiveVal   uint32
 
+	// IPv6 flow label of the last outbound packet whose line gave one,
+	// script -> live, for the reference's consistency check.
+	flowScript, flowLive uint32
+
 	// The last injected TCP header, to reset the connection at the end.
 	lastInSeq, lastInAck uint32
 	lastInWin            uint16

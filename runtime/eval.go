@@ -34,7 +34,7 @@ func (r *runner) evalInt(e parser.Expr) (int64, error) {
 		if v, ok := LookupSymbol(x.Name); ok {
 			return v, nil
 		}
-		return 0, scriptError{fmt.Errorf("unknown symbol: %s", x.Name)}
+		return 0, scriptError{fmt.Errorf("unknown symbol: '%s'", x.Name)}
 	case *parser.BinaryExpr:
 		a, err := r.evalInt(x.X)
 		if err != nil {
@@ -47,9 +47,21 @@ func (r *runner) evalInt(e parser.Expr) (int64, error) {
 		if x.Op == "|" {
 			return a | b, nil
 		}
-		return 0, fmt.Errorf("unsupported operator %q", x.Op)
+		return 0, fmt.Errorf("bad binary operator '%s'", x.Op)
 	case *parser.CallExpr:
 		switch x.Func {
+		case "inet_addr":
+			// The address in network byte order, read as a host integer.
+			if len(x.Args) == 1 {
+				if str, ok := x.Args[0].(*parser.StringLit); ok {
+					a, err := netip.ParseAddr(str.Value)
+					if err != nil || !a.Is4() {
+						return 0, fmt.Errorf("invalid IPv4 address %q", str.Value)
+					}
+					b := a.As4()
+					return int64(binary.NativeEndian.Uint32(b[:])), nil
+				}
+			}
 		case "htons", "htonl", "ntohs", "ntohl":
 			if len(x.Args) != 1 {
 				return 0, fmt.Errorf("%s takes one argument", x.Func)
@@ -72,15 +84,15 @@ func (r *runner) evalInt(e parser.Expr) (int64, error) {
 			return r.evalInt(x.Elems[0])
 		}
 	}
-	return 0, fmt.Errorf("bad type; actual: %s expected: integer", exprKind(e))
+	return 0, fmt.Errorf("Bad type; actual: %s expected: integer", exprKind(e))
 }
 
+// exprKind names the type of an expression as the reference does in its
+// "Bad type" messages (after symbols are resolved to integers).
 func exprKind(e parser.Expr) string {
-	switch e.(type) {
-	case *parser.IntLit:
+	switch x := e.(type) {
+	case *parser.IntLit, *parser.Word:
 		return "integer"
-	case *parser.Word:
-		return "symbol"
 	case *parser.StringLit:
 		return "string"
 	case *parser.Ellipsis:
@@ -88,13 +100,60 @@ func exprKind(e parser.Expr) string {
 	case *parser.ListExpr:
 		return "list"
 	case *parser.StructExpr:
-		return "struct"
+		return structKind(x)
 	case *parser.BinaryExpr:
-		return "expression"
+		if x.Op == "|" {
+			return "integer"
+		}
+		return "binary_expression"
 	case *parser.CallExpr:
-		return "function"
+		switch x.Func {
+		case "inet6_addr":
+			return "in6_addr"
+		case "htons", "htonl", "ntohs", "ntohl", "inet_addr":
+			return "integer"
+		}
+		return x.Func
 	}
 	return "unknown"
+}
+
+// structKind tells the braced forms apart by their first member, as the
+// reference's grammar does.
+func structKind(s *parser.StructExpr) string {
+	if len(s.Fields) == 0 {
+		return "list"
+	}
+	f := s.Fields[0]
+	switch k := f.Key.(type) {
+	case nil:
+		if _, ok := f.Value.(*parser.Ellipsis); ok && len(s.Fields) == 2 {
+			return "iovec"
+		}
+		return "list"
+	case *parser.CallExpr:
+		if k.Func == "msg_name" {
+			return "msghdr"
+		}
+	case *parser.Word:
+		switch k.Name {
+		case "sa_family":
+			return "sockaddr_in"
+		case "fd":
+			return "pollfd"
+		case "events":
+			return "epollev"
+		case "onoff":
+			return "linger"
+		case "cmsg_level":
+			return "cmsg"
+		case "scm_sec":
+			return "scm_timestamping"
+		case "ee_errno":
+			return "sock_extended_err"
+		}
+	}
+	return "list"
 }
 
 // exprString prints an expression in script syntax, for logs.
@@ -163,6 +222,76 @@ func (c *call) intArg(i int) int64 {
 		panic(c.evalFail(err))
 	}
 	return v
+}
+
+// s32 evaluates a value that must fit 32 bits, signed or unsigned.
+func (c *call) s32(e parser.Expr) int32 {
+	v, err := c.r.evalInt(e)
+	if err != nil {
+		panic(c.evalFail(err))
+	}
+	if v > 0xffffffff || v < -0x80000000 {
+		panic(c.fail("Value out of range for 32-bit integer: %d", v))
+	}
+	return int32(v)
+}
+
+// s8 evaluates a value that must fit 8 bits, signed or unsigned.
+func (c *call) s8(e parser.Expr) uint8 {
+	v, err := c.r.evalInt(e)
+	if err != nil {
+		panic(c.evalFail(err))
+	}
+	if v > 0xff || v < -0x80 {
+		panic(c.fail("Value out of range for 8-bit integer: %d", v))
+	}
+	return uint8(v)
+}
+
+func (c *call) s32Arg(i int) int32 { return c.s32(c.arg(i)) }
+
+// checkKind fails with the reference's "Bad type" message unless e is of
+// the given kind.
+func (c *call) checkKind(e parser.Expr, want string) {
+	if got := exprKind(e); got != want {
+		panic(c.fail("Bad type; actual: %s expected: %s", got, want))
+	}
+}
+
+// bracketed is the element of a one-element list argument ("[4]").
+func (c *call) bracketed(i int) parser.Expr {
+	e := c.arg(i)
+	c.checkKind(e, "list")
+	l, ok := e.(*parser.ListExpr)
+	if !ok || len(l.Elems) != 1 {
+		panic(c.fail("Expected [<element>] but got multiple elements"))
+	}
+	return l.Elems[0]
+}
+
+func (c *call) s32BracketedArg(i int) int32 { return c.s32(c.bracketed(i)) }
+
+func (c *call) s64BracketedArg(i int) int64 {
+	e := c.bracketed(i)
+	v, err := c.r.evalInt(e)
+	if err != nil {
+		panic(c.evalFail(err))
+	}
+	return v
+}
+
+// bufferArg reads a buffer argument: "..." is a buffer, 0 (NULL) none.
+// A string is also taken (godrill): its bytes start the buffer.
+func (c *call) bufferArg(i int) (isNull bool) {
+	switch x := c.arg(i).(type) {
+	case *parser.Ellipsis, *parser.StringLit:
+		return false
+	default:
+		if v, err := c.r.evalInt(x); err == nil && v == 0 {
+			return true
+		}
+	}
+	panic(c.fail("Expected ... or NULL for buffer"))
 }
 
 func (c *call) isEllipsis(i int) bool {

@@ -14,9 +14,15 @@ import (
 
 func (r *runner) runPacket(es *eventState, rec *EventRecord) {
 	p := es.ev.Packet
-	if p.TCP == nil {
-		r.runOtherPacket(es, rec)
+	switch {
+	case p.UDP != nil:
+		r.runUDP(es, rec)
 		return
+	case p.ICMP != nil:
+		r.runICMP(es, rec)
+		return
+	case p.TCP == nil:
+		panic(&Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: "error handling packet: unsupported packet type"})
 	}
 	sock := r.socketForPacket(es)
 	if p.Direction == parser.Outbound {
@@ -85,6 +91,9 @@ func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) {
 	if err != nil {
 		panic(packetFail(es, "%v", err))
 	}
+	if pkt, err = wrapEncap(es.ev.Packet.Encap, pkt); err != nil {
+		panic(packetFail(es, "%v", err))
+	}
 	r.waitFor(es, "inbound packet")
 	rec.ActualTime = r.now()
 	if err := r.net.Inject(pkt); err != nil {
@@ -92,9 +101,7 @@ func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) {
 	}
 	rec.Kind = "inbound"
 	rec.Summary = formatScriptTCP(t)
-	if r.cfg.Verbose {
-		fmt.Fprintf(r.stdout, "inbound injected packet: %9.6f %s\n", secs(rec.ActualTime), formatScriptTCP(t))
-	}
+	r.traceInjected(pkt, rec.ActualTime, t.ACE != nil)
 }
 
 // buildInbound maps a scripted inbound segment to live values and encodes it.
@@ -288,8 +295,9 @@ func scriptOptions(t *parser.TCP) []packet.Option {
 
 // sniffed is a live outbound segment of the socket under test.
 type sniffed struct {
-	d    *packet.Decoded
-	time time.Time
+	d      *packet.Decoded // the innermost IP packet
+	layers []packet.Layer  // encapsulation in front of it, outermost first
+	time   time.Time
 }
 
 func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
@@ -309,9 +317,7 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
 			panic(packetFail(es, "%v", err))
 		}
 		r.learnFromOutbound(s, seg.d, t)
-		if r.cfg.Verbose {
-			fmt.Fprintf(r.stdout, "outbound sniffed packet: %9.6f %s\n", secs(r.wallToScript(seg.time)), r.formatLive(s, seg.d))
-		}
+		r.traceSniffed(seg)
 		if len(segs) > 0 {
 			if msg := fragmentMismatch(segs[len(segs)-1].d, seg.d); msg != "" {
 				f := packetFail(es, "%s", msg)
@@ -337,7 +343,7 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
 		r.addDumps(f, es, t, s, d, live.time)
 		panic(f)
 	}
-	r.verifyOutbound(es, s, d, live.time)
+	r.verifyOutbound(es, s, sniffed{d: d, layers: live.layers, time: live.time})
 	if s.state == sockSYNSent || s.state == sockPassiveSYNACKOut {
 		if packet.TCPFlags(d.TCP.Flags())&packet.SYN == 0 {
 			s.state = sockOpen
@@ -370,7 +376,7 @@ func (r *runner) sniffFor(s *socket, deadline time.Time) (sniffed, error) {
 		if !f.Outgoing {
 			continue
 		}
-		d, err := packet.Decode(f.Data)
+		layers, d, err := packet.Decap(f.Data)
 		if err != nil || d.TCP == nil {
 			continue
 		}
@@ -380,7 +386,7 @@ func (r *runner) sniffFor(s *socket, deadline time.Time) (sniffed, error) {
 			if s.local.Port() == 0 {
 				s.local = src
 			}
-			return sniffed{d: d, time: f.Time}, nil
+			return sniffed{d: d, layers: layers, time: f.Time}, nil
 		}
 		for _, o := range r.sockets {
 			if o != s && o.local.Port() != 0 && o.matchesOutbound(src, dst) {
@@ -527,7 +533,8 @@ type check struct {
 	customFail string
 }
 
-func (r *runner) verifyOutbound(es *eventState, s *socket, d *packet.Decoded, when time.Time) {
+func (r *runner) verifyOutbound(es *eventState, s *socket, live sniffed) {
+	d, when := live.d, live.time
 	p := es.ev.Packet
 	t := p.TCP
 	v := r.toScript(s, d, t)
@@ -566,6 +573,12 @@ func (r *runner) verifyOutbound(es *eventState, s *socket, d *packet.Decoded, wh
 		)
 	}
 	checks = append(checks, ipInfoChecks(p.IP, d)...)
+	if msg := encapMismatch(p.Encap, live.layers); msg != "" {
+		panic(packetFail(es, "%s", msg))
+	}
+	if msg := s.checkFlowLabel(p.IP, d); msg != "" {
+		panic(packetFail(es, "%s", msg))
+	}
 	checks = append(checks,
 		check{name: "tcp_data_offset", want: uint32(5 + (scriptOptLen+allowance)/4), got: uint32(tcp.DataOffset() / 4), show: num},
 		check{name: "tcp_fin", want: bit(sf, packet.FIN), got: bit(lf, packet.FIN), show: num},
@@ -576,7 +589,9 @@ func (r *runner) verifyOutbound(es *eventState, s *socket, d *packet.Decoded, wh
 		check{name: "tcp_urg", want: bit(sf, packet.URG), got: bit(lf, packet.URG), show: num},
 	)
 	if t.ACE != nil {
-		ace := func(f packet.TCPFlags) uint32 { return bit(f, packet.AE)<<2 | bit(f, packet.CWR)<<1 | bit(f, packet.ECE) }
+		ace := func(f packet.TCPFlags) uint32 {
+			return bit(f, packet.AE)<<2 | bit(f, packet.CWR)<<1 | bit(f, packet.ECE)
+		}
 		checks = append(checks, check{name: "tcp_ace", want: ace(sf), got: ace(lf), show: num})
 	} else {
 		checks = append(checks,
@@ -817,9 +832,4 @@ func (r *runner) formatLive(s *socket, d *packet.Decoded) string {
 		b.WriteString(" " + packet.FormatOptions(opts))
 	}
 	return b.String()
-}
-
-// runOtherPacket handles UDP and ICMP lines (not yet: issue 3).
-func (r *runner) runOtherPacket(es *eventState, rec *EventRecord) {
-	panic(&Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: "error handling packet: only TCP packets are supported so far"})
 }

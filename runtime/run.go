@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	goruntime "runtime"
+	"strconv"
 	"sync"
 	"time"
 	"unsafe"
@@ -191,7 +193,9 @@ func (r *runner) run() error {
 		ev := r.script.Events[0]
 		return r.failf(ev.Pos, "first event should be at time 0")
 	}
+	setPacketdrillPID()
 	if r.script.Init != nil {
+		restoreDefaultQdisc()
 		if err := r.shell(r.script.Init.Text, r.cfg.CommandTimeout); err != nil {
 			return &Failure{Pos: r.script.Init.Pos, Msg: fmt.Sprintf("error executing init command: %v", err), Kind: FailCommand, noLine: true}
 		}
@@ -446,4 +450,21 @@ func (r *runner) kernelState() string {
 // failf builds a failure at pos.
 func (r *runner) failf(pos parser.Pos, format string, args ...any) *Failure {
 	return &Failure{Pos: pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+// setPacketdrillPID exports PACKETDRILL_PID to the script's commands, as
+// the reference does (packetdrill.c): the corpora's set_sysctls.py names its
+// restore file after it and the cleanup command finds it as $PPID, the
+// process that runs the commands, which is this one.
+func setPacketdrillPID() {
+	os.Setenv("PACKETDRILL_PID", strconv.Itoa(os.Getpid()))
+}
+
+// restoreDefaultQdisc puts tun0 back on the kernel's default root qdisc
+// before a script's init command runs. The reference leaves the device's
+// qdisc alone, and the corpora's defaults.sh then does "tc qdisc add dev
+// tun0 root pfifo" itself, which fails (exit 2) on the pfifo our sandbox
+// installs for scripts without setup commands.
+func restoreDefaultQdisc() {
+	_ = exec.Command("tc", "qdisc", "del", "dev", "tun0", "root").Run()
 }

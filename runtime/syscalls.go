@@ -17,10 +17,21 @@ import (
 	"github.com/godrill/godrill/parser"
 )
 
+// fdKind is what a script fd stands for, as the reference tracks it.
+type fdKind int
+
+const (
+	fdSocket fdKind = iota
+	fdFile          // open()
+	fdPipe          // either end of a pipe()
+	fdEpoll         // epoll_create()
+)
+
 // fdState is one script fd and the live fd it stands for.
 type fdState struct {
 	scriptFD int
 	liveFD   int
+	kind     fdKind
 	sock     *socket // nil for non-socket fds (pipes, epoll, files)
 	closed   bool
 }
@@ -105,6 +116,9 @@ func (r *runner) finishCall(c *call, ret int, errno unix.Errno) string {
 		}
 	}
 	result := fmt.Sprint(ret)
+	if c.checkFD && ret >= 0 && expected >= 0 {
+		result = fmt.Sprint(expected) // the script's fd, not the live one
+	}
 	if ret < 0 {
 		result = fmt.Sprintf("%d %s (%s)", ret, errnoName(errno), strerror(errno))
 	}
@@ -271,6 +285,9 @@ func (r *runner) addFD(c *call, scriptFD, liveFD int, s *socket) *fdState {
 		panic(c.fail("duplicate fd %d in script", scriptFD))
 	}
 	fd := &fdState{scriptFD: scriptFD, liveFD: liveFD, sock: s}
+	if s == nil {
+		fd.kind = fdFile
+	}
 	r.fds[scriptFD] = fd
 	if s != nil {
 		s.scriptFD, s.liveFD = scriptFD, liveFD

@@ -191,7 +191,7 @@ func TestFaults(t *testing.T) {
 	// not "the kernel differed".
 	for name, tc := range map[string]struct{ line, msg string }{
 		"unknown-syscall": {"+0 frobnicate(3) = 0", "unsupported system call: frobnicate"},
-		"unknown-symbol":  {"+0 setsockopt(3, SOL_SOCKET, SO_BOGUS, [1], 4) = 0", "unknown symbol: SO_BOGUS"},
+		"unknown-symbol":  {"+0 setsockopt(3, SOL_SOCKET, SO_BOGUS, [1], 4) = 0", "unknown symbol: 'SO_BOGUS'"},
 		"unknown-errno":   {"+0 close(3) = -1 EBOGUS (Bogus)", "unknown errno EBOGUS"},
 	} {
 		t.Run("ScriptFault/"+name, func(t *testing.T) {

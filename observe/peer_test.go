@@ -1,0 +1,76 @@
+package observe
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseSegment(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want segment
+		ok   bool
+	}{
+		{"S 0:0(0) win 65535 <mss 1460>", segment{syn: true}, true},
+		{"S. 0:0(0) ack 1 <...>", segment{syn: true, ack: true, ackNum: 1}, true},
+		{"F. 1:1(0) ack 2 win 512", segment{fin: true, ack: true, start: 1, end: 1, ackNum: 2}, true},
+		{"P. 1:1001(1000) ack 1", segment{ack: true, start: 1, end: 1001, ackNum: 1}, true},
+		{"R 5:5(0)", segment{rst: true, start: 5, end: 5}, true},
+		{"close(4)", segment{}, false},
+		{"packet", segment{}, false},
+	} {
+		got, ok := parseSegment(tc.in)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("parseSegment(%q) = %+v, %v; want %+v, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+// TestPeerModel runs the peer through scripted exchanges; "<" is a segment
+// the peer sends, ">" one the kernel sends, "$" the end of the run.
+func TestPeerModel(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		steps []string
+		want  string
+	}{
+		{"passive kernel, peer's FIN acks ours", []string{
+			"< S 0:0(0)", "> S. 0:0(0) ack 1", "< . 1:1(0) ack 1",
+			"> F. 1:1(0) ack 1", "< F. 1:1(0) ack 2", "> . 2:2(0) ack 2", "$",
+		}, "CLOSED SYN_SENT ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED"},
+		{"crossing FINs", []string{
+			"< S 0:0(0)", "> S. 0:0(0) ack 1", "< . 1:1(0) ack 1",
+			"> F. 1:1(0) ack 1", "< F. 1:1(0) ack 1", "> . 2:2(0) ack 2", "< . 2:2(0) ack 2", "$",
+		}, "CLOSED SYN_SENT ESTABLISHED FIN_WAIT1 CLOSING TIME_WAIT"},
+		{"active kernel, peer closes first", []string{
+			"> S 0:0(0)", "< S. 0:0(0) ack 1", "> . 1:1(0) ack 1",
+			"< F. 1:1(0) ack 1", "> . 1:1(0) ack 2", "> F. 1:1(0) ack 2", "< . 2:2(0) ack 2", "$",
+		}, "LISTEN SYN_RECV ESTABLISHED FIN_WAIT1 FIN_WAIT2 TIME_WAIT"},
+		{"reset", []string{"< S 0:0(0)", "> R. 0:0(0) ack 1", "$"}, "CLOSED SYN_SENT CLOSED"},
+	} {
+		var p peerModel
+		var got []string
+		for _, s := range tc.steps {
+			if s == "$" {
+				got = append(got, p.flush()...)
+				continue
+			}
+			seg, ok := parseSegment(s[2:])
+			if !ok {
+				t.Fatalf("%s: bad step %q", tc.name, s)
+			}
+			if s[0] == '<' {
+				before, own := p.send(seg)
+				got = append(got, before...)
+				if own != "" {
+					got = append(got, own)
+				}
+			} else {
+				got = append(got, p.sent(seg)...)
+			}
+		}
+		if g := strings.Join(got, " "); g != tc.want {
+			t.Errorf("%s: peer went %s, want %s", tc.name, g, tc.want)
+		}
+	}
+}

@@ -1,0 +1,86 @@
+package observe
+
+import (
+	"errors"
+	"net/netip"
+	"syscall"
+	"testing"
+)
+
+func sock(state uint8, src string, sport uint16, dst string, dport uint16) diagSocket {
+	return diagSocket{
+		state: state,
+		src:   netip.AddrPortFrom(netip.MustParseAddr(src), sport),
+		dst:   netip.AddrPortFrom(netip.MustParseAddr(dst), dport),
+	}
+}
+
+func TestProbe(t *testing.T) {
+	v4 := []diagSocket{
+		sock(10, "0.0.0.0", 8080, "0.0.0.0", 0),
+		sock(6, "192.168.0.1", 8080, "192.0.2.1", 40000),
+		sock(11, "192.168.0.1", 8080, "192.0.2.1", 40001),
+	}
+	v6 := []diagSocket{
+		sock(12, "::ffff:192.168.0.1", 9090, "::ffff:192.0.2.1", 40002),
+		sock(4, "fd3d::1", 8080, "fd3d::2", 40003),
+	}
+	defer func(d, l any) {
+		diagDump = d.(func(uint8, uint32) ([]diagSocket, error))
+		diagLookup = l.(func(uint8, netip.AddrPort, netip.AddrPort) (diagSocket, bool, error))
+	}(diagDump, diagLookup)
+	dump := func(fam uint8) []diagSocket {
+		if fam == syscall.AF_INET {
+			return v4
+		}
+		return v6
+	}
+	diagDump = func(fam uint8, states uint32) ([]diagSocket, error) {
+		var out []diagSocket
+		for _, s := range dump(fam) {
+			if states&(1<<s.state) != 0 {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	}
+	// The kernel's lookup: the connection, else a listener on the port.
+	diagLookup = func(fam uint8, l, r netip.AddrPort) (diagSocket, bool, error) {
+		if s := match(dump(fam), l, r); s != nil {
+			return *s, true, nil
+		}
+		if s := match(dump(fam), l, netip.AddrPort{}); s != nil {
+			return *s, true, nil
+		}
+		return diagSocket{}, false, nil
+	}
+	for _, tc := range []struct{ local, remote, want string }{
+		{"192.168.0.1:8080", "192.0.2.1:40000", "TIME_WAIT"},
+		{"192.168.0.1:8080", "192.0.2.1:40001", "CLOSING"},
+		{"192.168.0.1:0", "192.0.2.1:40001", "CLOSING"},     // port not known yet
+		{"192.168.0.1:9090", "192.0.2.1:40002", "SYN_RECV"}, // IPv4-mapped, request socket
+		{"[fd3d::1]:8080", "[fd3d::2]:40003", "FIN_WAIT1"},  // IPv6
+		{"192.168.0.1:8080", "192.0.2.1:40009", "CLOSED"},   // no socket
+		{"192.168.0.1:8080", "", "LISTEN"},                  // the listener
+		{"bogus", "192.0.2.1:1", ""},
+	} {
+		if got := Probe(tc.local, tc.remote); got != tc.want {
+			t.Errorf("Probe(%q, %q) = %q, want %q", tc.local, tc.remote, got, tc.want)
+		}
+	}
+	diagDump = func(uint8, uint32) ([]diagSocket, error) { return nil, errors.New("no netlink") }
+	diagLookup = func(uint8, netip.AddrPort, netip.AddrPort) (diagSocket, bool, error) {
+		return diagSocket{}, false, errors.New("no netlink")
+	}
+	if got := Probe("192.168.0.1:8080", "192.0.2.1:40000"); got != "" {
+		t.Errorf("Probe without netlink = %q, want \"\"", got)
+	}
+}
+
+func TestStateName(t *testing.T) {
+	for n, want := range map[uint8]string{1: "ESTABLISHED", 4: "FIN_WAIT1", 6: "TIME_WAIT", 11: "CLOSING", 12: "SYN_RECV", 99: "STATE(99)"} {
+		if got := StateName(n); got != want {
+			t.Errorf("StateName(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
