@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/godrill/godrill/parser"
 	"github.com/godrill/godrill/runtime"
 	"github.com/godrill/godrill/tun"
@@ -27,7 +29,9 @@ func SandboxMain() {
 	if len(os.Args) < 2 || os.Args[1] != sandboxArg {
 		return
 	}
-	os.Exit(childMain(os.Args[2:], os.Stdout, os.Stderr))
+	code := childMain(os.Args[2:], os.Stdout, os.Stderr)
+	announce(code)
+	os.Exit(code)
 }
 
 // childMain runs inside the namespace: set up the device, run the script,
@@ -88,7 +92,34 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 	}
 	err = runtime.Run(ctx, script, opts)
 	closeObs(err)
-	return report(err, script, stderr)
+	code = report(err, script, stderr)
+	// Tell the parent now: closing the TUN device (in the deferred
+	// calls) waits for an RCU grace period, tens of milliseconds the
+	// user need not wait for.
+	announce(code)
+	return code
+}
+
+// verdictFD is the pipe on which the child announces its exit code before
+// it tears down (ExtraFiles[0] of the parent's command).
+const verdictFD = 3
+
+var announced bool
+
+// announce hands the verdict to the parent, after closing stdout and
+// stderr so the parent has all the output once it has the verdict.
+func announce(code int) {
+	if announced {
+		return
+	}
+	announced = true
+	if devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
+		unix.Dup2(int(devnull.Fd()), 1)
+		unix.Dup2(int(devnull.Fd()), 2)
+		devnull.Close()
+	}
+	unix.Write(verdictFD, []byte{byte(code)})
+	unix.Close(verdictFD)
 }
 
 // report prints a run's outcome and returns the exit code.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -27,6 +28,10 @@ type Options struct {
 	// Stdout and Stderr receive the script's output and the report as they
 	// come; they are captured into Result either way.
 	Stdout, Stderr io.Writer
+	// WaitExit waits for the sandboxed child to finish tearing down (and
+	// fills Result.MaxRSSKiB); otherwise Run returns once the child has
+	// announced its verdict.
+	WaitExit bool
 	// Timeout bounds the whole script (0: none).
 	Timeout time.Duration
 }
@@ -83,24 +88,21 @@ func runOne(ctx context.Context, inv *Invocation, path, ipVersion string, opts O
 	}
 	cmd := tun.Command(ctx, append([]string{sandboxArg}, inv.childArgs(path, ipVersion)...))
 	var out, errBuf bytes.Buffer
-	cmd.Stdin = nil
-	cmd.Stdout = tee(&out, opts.Stdout)
-	cmd.Stderr = tee(&errBuf, opts.Stderr)
-	cmd.WaitDelay = time.Second
 	start := time.Now()
-	err := cmd.Run()
+	code, state, err := runChild(cmd, tee(&out, opts.Stdout), tee(&errBuf, opts.Stderr), opts.WaitExit)
 	res.Duration = time.Since(start)
-	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+	if state != nil {
+		if ru, ok := state.SysUsage().(*syscall.Rusage); ok {
 			res.MaxRSSKiB = ru.Maxrss
 		}
 	}
 	res.Stderr = errBuf.String()
 	res.Output = out.String() + errBuf.String()
 	res.FirstErr = firstLine(errBuf.String())
-	var ee *exec.ExitError
 	switch {
-	case err == nil:
+	case err != nil && ctx.Err() == nil:
+		return res, err
+	case code == 0 && ctx.Err() == nil:
 		res.Passed = true
 	case ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		res.TimedOut = true
@@ -109,15 +111,79 @@ func runOne(ctx context.Context, inv *Invocation, path, ipVersion string, opts O
 	case ctx.Err() != nil:
 		res.ExitCode = runtime.ExitKernel
 		res.FirstErr = fmt.Sprintf("%s: stopped before it finished (interrupted)", path)
-	case errors.As(err, &ee):
-		res.ExitCode = ee.ExitCode()
-		if res.ExitCode < 0 {
-			res.ExitCode = runtime.ExitKernel
-		}
 	default:
-		return res, err
+		res.ExitCode = code
 	}
 	return res, nil
+}
+
+// runChild starts the sandboxed child and returns its exit code as soon as
+// it has announced it and closed its output, without waiting for the
+// child's teardown (unless waitExit, which also yields the child's
+// resource usage). A child that dies without announcing is waited for.
+func runChild(cmd *exec.Cmd, stdout, stderr io.Writer, waitExit bool) (int, *os.ProcessState, error) {
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	errR, errW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	verdictR, verdictW, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	cmd.Stdin = nil
+	cmd.Stdout, cmd.Stderr = outW, errW
+	cmd.ExtraFiles = []*os.File{verdictW}
+	err = cmd.Start()
+	outW.Close()
+	errW.Close()
+	verdictW.Close()
+	if err != nil {
+		outR.Close()
+		errR.Close()
+		verdictR.Close()
+		return 0, nil, err
+	}
+	copied := make(chan struct{}, 2)
+	drain := func(w io.Writer, r *os.File) {
+		io.Copy(w, r)
+		r.Close()
+		copied <- struct{}{}
+	}
+	go drain(stdout, outR)
+	go drain(stderr, errR)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	var b [1]byte
+	n, _ := verdictR.Read(b[:])
+	verdictR.Close()
+	if n == 1 && !waitExit {
+		<-copied
+		<-copied
+		return int(b[0]), nil, nil
+	}
+	werr := <-exited
+	<-copied
+	<-copied
+	if n == 1 {
+		return int(b[0]), cmd.ProcessState, nil
+	}
+	var ee *exec.ExitError
+	if errors.As(werr, &ee) {
+		code := ee.ExitCode()
+		if code < 0 {
+			code = runtime.ExitKernel
+		}
+		return code, cmd.ProcessState, nil
+	}
+	if werr != nil {
+		return 0, cmd.ProcessState, werr
+	}
+	return cmd.ProcessState.ExitCode(), cmd.ProcessState, nil
 }
 
 func tee(buf *bytes.Buffer, w io.Writer) io.Writer {

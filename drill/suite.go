@@ -154,7 +154,7 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 		wg.Go(func() {
 			for i := range work {
 				j := jobs[i]
-				res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{})
+				res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
 				if err != nil {
 					res.Passed, res.ExitCode = false, runtime.ExitSetup
 					res.FirstErr = fmt.Sprintf("%s: %v", j.path, err)
