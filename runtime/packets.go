@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/godrill/godrill/packet"
 	"github.com/godrill/godrill/parser"
 )
@@ -61,6 +63,18 @@ func (r *runner) socketForPacket(es *eventState) *socket {
 		r.sockets = append(r.sockets, child)
 		r.sut = child
 		return child
+	case p.Direction == parser.Outbound && syn && !ack && sut.state == sockNew && sut.proto == unix.IPPROTO_TCP:
+		// A SYN from a socket no connect() was seen for: sendto() or
+		// sendmsg() with MSG_FASTOPEN connects too (TFO, RFC 7413).
+		if !sut.remote.IsValid() {
+			sut.remote = netip.AddrPortFrom(r.cfg.RemoteIP, r.cfg.ConnectPort)
+		}
+		if !sut.local.IsValid() {
+			sut.local = netip.AddrPortFrom(r.cfg.LocalIP, 0)
+		}
+		sut.state = sockConnecting
+		sut.scriptLocalISN = t.Seq.Start
+		return sut
 	case p.Direction == parser.Outbound && syn && !ack && sut.state == sockConnecting:
 		sut.scriptLocalISN = t.Seq.Start
 		return sut
@@ -143,7 +157,11 @@ func (r *runner) buildInbound(p *parser.Packet, s *socket) ([]byte, error) {
 		tf.Urgent = uint16(*t.Urg)
 	}
 	s.lastInSeq, s.lastInAck, s.lastInWin, s.injected = seq+t.Seq.Len, ack, tf.Window, true
+	// SYN and FIN each take a sequence number (RFC 9293 section 3.4).
 	if syn {
+		s.lastInSeq++
+	}
+	if t.Flags&parser.FlagFIN != 0 {
 		s.lastInSeq++
 	}
 	return packet.BuildTCP(ipf, tf, make([]byte, t.Seq.Len)), nil
