@@ -50,7 +50,10 @@ func (c *call) iovecs(e parser.Expr) []unix.Iovec {
 		if n < 0 || n > 64<<20 {
 			panic(c.fail("iov_len %d out of range", n))
 		}
-		buf := make([]byte, n)
+		// Each buffer is its own allocation with room after it, as malloc
+		// gives the reference: adjacent buffers would let the kernel merge
+		// MSG_ZEROCOPY fragments that scripts expect to stay apart.
+		buf := make([]byte, n, n+64)
 		iov[i].Len = uint64(n)
 		if n > 0 {
 			iov[i].Base = &buf[0]
