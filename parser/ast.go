@@ -1,8 +1,14 @@
 // Package parser reads packetdrill scripts (.pkt) into a typed syntax tree.
 //
-// The grammar is written with participle; a second pass lowers the raw
-// parse tree into the types of this file, checking what the grammar leaves
-// permissive (time order, sequence ranges, option padding). The parser never
+// The grammar (grammar.txt) is written with participle as struct tags on
+// the raw parse-tree types of grammar.go, over participle's lexer
+// (lexer.go); a few hand-written participle.Parseable nodes handle what
+// depends on line breaks and the messages that matter. A second pass
+// lowers the raw tree into the types of this file, checking what the
+// grammar leaves permissive (number ranges, time order, sequence ranges,
+// option padding). Errors are "file:line:col: expected X, found Y" in the
+// style of go/parser, collected in an ErrorList; after a syntax error the
+// parse resumes at the next line that can start an event. The parser never
 // depends on how a script is run.
 package parser
 

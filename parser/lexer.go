@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"io"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -44,9 +45,6 @@ type token struct {
 	text string // as written, or the unquoted/substituted value
 	raw  string // the source text of the token
 	pos  Pos
-	// lineStart is true when the token is the first one on its line; error
-	// recovery resumes at such tokens.
-	lineStart bool
 }
 
 // The lexer is participle's, with first-match rules: longer forms come
@@ -277,9 +275,6 @@ func splitColonRun(tk token) []token {
 		col += len(piece)
 		text = text[len(piece):]
 	}
-	if len(out) > 0 {
-		out[0].lineStart = tk.lineStart
-	}
 	return out
 }
 
@@ -289,3 +284,154 @@ func isIPv6(s string) bool {
 	a, err := netip.ParseAddr(s)
 	return err == nil && a.Is6()
 }
+
+// The grammar (grammar.go) reads participle tokens of these types. Their
+// values are what the grammar's literals match: the text of words, numbers,
+// addresses and punctuation; the source form, with its quotes or marks, of
+// strings, commands, code blocks and options (so that a string "udp" never
+// matches the keyword udp); the message of a tBad token.
+var tokSymbols = map[string]lexer.TokenType{
+	"EOF": lexer.EOF, "Int": tokType(tInt), "Hex": tokType(tHex),
+	"Float": tokType(tFloat), "Word": tokType(tWord), "String": tokType(tString),
+	"Command": tokType(tBacktick), "Code": tokType(tCode), "Option": tokType(tOption),
+	"Ellipsis": tokType(tEllipsis), "IPv4": tokType(tIPv4), "IPv6": tokType(tIPv6),
+	"Punct": tokType(tPunct), "Bad": tokType(tBad),
+}
+
+func tokType(k tokKind) lexer.TokenType {
+	if k == tEOF {
+		return lexer.EOF
+	}
+	return lexer.TokenType(-2 - int(k))
+}
+
+func kindOf(t lexer.TokenType) tokKind {
+	if t == lexer.EOF {
+		return tEOF
+	}
+	return tokKind(-2 - int(t))
+}
+
+// tokenDef is the lexer.Definition the grammar is built with. Parse feeds
+// the parser tokens it lexes itself (tokenStream), since -D definitions
+// change tokens between the option lines and the events; Lex serves other
+// uses of the grammar.
+type tokenDef struct{ symbols map[string]lexer.TokenType }
+
+func (d tokenDef) Symbols() map[string]lexer.TokenType { return d.symbols }
+
+func (tokenDef) Lex(filename string, r io.Reader) (lexer.Lexer, error) {
+	src, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	return newTokenStream(filename, src)
+}
+
+// ptok makes the participle token of tk.
+func ptok(tk token, offset int) lexer.Token {
+	v := tk.text
+	switch tk.kind {
+	case tString:
+		v = `"` + tk.text + `"`
+	case tBacktick:
+		v = "`" + tk.text + "`"
+	case tCode, tOption:
+		v = tk.raw
+	}
+	return lexer.Token{Type: tokType(tk.kind), Value: v,
+		Pos: lexer.Position{Filename: tk.pos.File, Offset: offset, Line: tk.pos.Line, Column: tk.pos.Col}}
+}
+
+// tokenStream lexes a script into the grammar's tokens, one at a time; the
+// last is EOF. Blanks and comments are dropped here rather than elided by
+// participle: a lexer.Token captured by the grammar would otherwise be the
+// blank before the token. Colon runs are split, and a bracket nested more
+// than maxDepth deep becomes a tBad token, so that the recursive grammar
+// stays shallow on hostile input.
+type tokenStream struct {
+	file     string
+	size     int
+	lx       lexer.Lexer
+	pending  []lexer.Token
+	lastLine int
+	depth    int
+	n        int // tokens returned
+	done     bool
+}
+
+func newTokenStream(file string, src []byte) (*tokenStream, error) {
+	lx, err := lexDef.LexString(file, string(src))
+	if err != nil {
+		return nil, err
+	}
+	return &tokenStream{file: file, size: len(src), lx: lx}, nil
+}
+
+func (s *tokenStream) Next() (lexer.Token, error) {
+	for len(s.pending) == 0 {
+		if s.done {
+			return lexer.Token{Type: lexer.EOF}, nil
+		}
+		if err := s.fill(); err != nil {
+			return lexer.Token{}, err
+		}
+	}
+	t := s.pending[0]
+	s.pending = s.pending[1:]
+	s.n++
+	return t, nil
+}
+
+func (s *tokenStream) fill() error {
+	t, err := s.lx.Next()
+	if err != nil {
+		return err
+	}
+	if t.EOF() {
+		s.done = true
+		tk := token{kind: tEOF, pos: Pos{s.file, t.Pos.Line, t.Pos.Column}}
+		s.pending = append(s.pending, ptok(tk, s.size))
+		return nil
+	}
+	tk, skip := convertToken(s.file, t)
+	if skip {
+		return nil
+	}
+	if tk.kind != tColonRun {
+		s.add(tk, t.Pos.Offset)
+		return nil
+	}
+	off := t.Pos.Offset
+	for _, piece := range splitColonRun(tk) {
+		s.add(piece, off)
+		off += len(piece.raw)
+	}
+	return nil
+}
+
+func (s *tokenStream) add(tk token, off int) {
+	lineStart := tk.pos.Line != s.lastLine
+	s.lastLine = tk.pos.Line
+	if lineStart && startsEvent(tk) {
+		s.depth = 0
+	}
+	if tk.kind == tPunct {
+		switch tk.text {
+		case "(", "[", "{":
+			s.depth++
+			if s.depth > maxDepth {
+				tk.kind, tk.text = tBad, tooDeep
+			}
+		case ")", "]", "}":
+			if s.depth > 0 {
+				s.depth--
+			}
+		}
+	}
+	s.pending = append(s.pending, ptok(tk, off))
+}
+
+// tooDeep is the message of the tBad token that stands for a bracket nested
+// too deeply; unlike the other tBad tokens it does not end the parse.
+const tooDeep = "expression nested too deeply"

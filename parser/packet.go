@@ -3,320 +3,214 @@ package parser
 import (
 	"encoding/hex"
 	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// packet = ('<' | '>') encap* [ip_info] (udp | icmp | tcp) .
-func (p *parser) parsePacket() *Packet {
-	d := p.next()
-	pk := &Packet{Pos: d.pos, Direction: Inbound}
-	if d.text == ">" {
+// lowerPacket lowers packet = ('<' | '>') encap* [ip_info] (udp | icmp | tcp) .
+func (p *parser) lowerPacket(g *gPacket) *Packet {
+	pk := &Packet{Pos: p.pos(g.Pos), Direction: Inbound}
+	if g.Dir == ">" {
 		pk.Direction = Outbound
 	}
-	p.parseEncaps(pk)
-	if p.isPunct("[") || p.isPunct("(") {
-		pk.IP = p.parseIPInfo(pk.Direction)
+	for _, e := range g.Encaps {
+		pk.Encap = append(pk.Encap, p.lowerEncap(e, pk.Direction))
+	}
+	if g.IP != nil {
+		pk.IP = p.lowerIPInfo(g.IP, pk.Direction)
 	}
 	switch {
-	case p.isWord("udp"):
-		pk.UDP = p.parseUDP()
+	case g.UDP != nil:
+		pk.UDP = p.lowerUDP(g.UDP)
 		if pk.IP != nil && pk.IP.ECN != ECNUnset {
 			p.errorf(pk.IP.Pos, "ECN can only be used with TCP packets")
 		}
-	case p.isWord("icmp"):
-		pk.ICMP = p.parseICMP()
-	default:
-		if p.isWord("encap") {
-			p.next()
-			p.expectWord("psp")
-			p.expectWord("spi")
-			pk.PSP = &PSP{SPI: uint32(p.number("psp spi", 32))}
+	case g.ICMP != nil:
+		pk.ICMP = p.lowerICMP(g.ICMP)
+	case g.TCP != nil:
+		if g.TCP.PSP != nil {
+			pk.PSP = &PSP{SPI: uint32(p.number(g.TCP.PSP))}
 		}
-		pk.TCP = p.parseTCP(pk)
+		pk.TCP = p.lowerTCP(g.TCP, pk)
 	}
 	return pk
 }
 
-// encap = 'ipv4' [ip_info] IPV4 '>' IPV4 ':'
+// lowerEncap lowers
 //
-//	| 'ipv6' [ip_info] IPV6 '>' IPV6 ':'
-//	| ('gre' | 'GREv0') [','] [gre_header] ':'
-//	| 'mpls' mpls_entry* ':' .
-func (p *parser) parseEncaps(pk *Packet) {
-	for {
-		t := p.cur()
-		if t.kind != tWord {
-			return
+//	encap = ('ipv4' | 'ipv6') [ip_info] address '>' address ':'
+//	      | ('gre' | 'GREv0') [','] [gre_header] ':'
+//	      | 'mpls' mpls_entry* ':' .
+func (p *parser) lowerEncap(g *gEncap, dir Direction) *Encap {
+	e := &Encap{Pos: p.pos(g.Pos)}
+	switch {
+	case g.IPv != "":
+		e.Kind = g.IPv
+		if g.IP != nil {
+			e.IP = p.lowerIPInfo(g.IP, dir)
 		}
-		switch t.text {
-		case "ipv4", "ipv6":
-			p.next()
-			e := &Encap{Pos: t.pos, Kind: t.text}
-			if p.isPunct("[") || p.isPunct("(") {
-				e.IP = p.parseIPInfo(pk.Direction)
-			}
-			want := tIPv4
-			if t.text == "ipv6" {
-				want = tIPv6
-			}
-			e.Src = p.address(want)
-			p.expectPunct(">")
-			e.Dst = p.address(want)
-			p.expectPunct(":")
-			pk.Encap = append(pk.Encap, e)
-		case "gre", "GREv0":
-			p.next()
-			e := &Encap{Pos: t.pos, Kind: "gre"}
-			p.acceptPunct(",")
-			if !p.isPunct(":") {
-				e.GRE = p.parseGREHeader()
-			}
-			p.expectPunct(":")
-			pk.Encap = append(pk.Encap, e)
-		case "mpls":
-			p.next()
-			e := &Encap{Pos: t.pos, Kind: "mpls"}
-			for p.isPunct("(") {
-				e.MPLS = append(e.MPLS, p.parseMPLSEntry())
-			}
-			p.expectPunct(":")
-			pk.Encap = append(pk.Encap, e)
-		default:
-			return
+		want := tIPv4
+		if g.IPv == "ipv6" {
+			want = tIPv6
+		}
+		e.Src = p.address(g.Src, want)
+		e.Dst = p.address(g.Dst, want)
+	case g.GRE != "":
+		e.Kind = "gre"
+		if g.Hdr != nil {
+			e.GRE = p.lowerGRE(g.Hdr)
+		}
+	default:
+		e.Kind = "mpls"
+		for _, m := range g.Ents {
+			e.MPLS = append(e.MPLS, &MPLSEntry{
+				Label:         uint32(p.number(m.Label)),
+				TC:            uint32(p.number(m.TC)),
+				BottomOfStack: m.Bottom,
+				TTL:           uint32(p.number(m.TTL)),
+			})
 		}
 	}
+	return e
 }
 
-func (p *parser) address(kind tokKind) string {
-	t := p.cur()
-	if t.kind != kind {
-		p.syntaxError(kindNames[kind])
+func (p *parser) address(t *lexer.Token, kind tokKind) string {
+	if kindOf(t.Type) != kind {
+		pos, msg := expectedMsg(p.prevOf(*t), *t, kindNames[kind], false)
+		p.fail(p.pos(pos), "%s", msg)
 	}
-	p.next()
-	return t.text
+	return t.Value
 }
 
-// gre_header = 'flags' ('[' gre_flag {',' gre_flag} ']' | int) [',']
-//
-//	'sum' int [','] 'off' int [','] 'key' ['='] int [','] 'seq' int .
-//
-// Each part is optional here; the reference requires all five.
-func (p *parser) parseGREHeader() *GRE {
+// lowerGRE lowers gre_header = gre_field {[','] gre_field} .
+func (p *parser) lowerGRE(h *gGREHeader) *GRE {
 	g := &GRE{}
-	for {
-		t := p.cur()
-		if t.kind != tWord {
-			break
-		}
-		switch t.text {
-		case "flags", "Flags":
-			p.next()
-			var f uint32
-			if p.acceptPunct("[") {
-				for {
-					w := p.cur()
-					switch {
-					case p.isWord("none"):
-						p.next()
-					case p.isWord("checksum"):
-						p.next()
-						p.expectWord("present")
-						f |= 0x8000
-					case p.isWord("key"):
-						p.next()
-						p.expectWord("present")
-						f |= 0x2000
-					case p.isWord("sequence#"):
-						p.next()
-						p.expectWord("present")
-						f |= 0x1000
-					default:
-						_ = w
-						p.syntaxError("GRE flag (none, checksum present, key present, sequence# present)")
-					}
-					if !p.acceptPunct(",") {
-						break
-					}
-				}
-				p.expectPunct("]")
-			} else {
-				f = uint32(p.number("GRE flags", 16))
+	for _, f := range h.Fields {
+		switch {
+		case f.Flags:
+			var v uint32
+			if f.FlagNum != nil {
+				v = uint32(p.number(f.FlagNum))
 			}
-			g.Flags = &f
-		case "sum":
-			p.next()
-			g.Sum = u32p(p.number("GRE checksum", 16))
-		case "off":
-			p.next()
-			g.Off = u32p(p.number("GRE offset", 16))
-		case "key":
-			p.next()
-			p.acceptPunct("=")
-			g.Key = u32p(p.number("GRE key", 32))
-		case "seq":
-			p.next()
-			g.Seq = u32p(p.number("GRE sequence number", 32))
-		default:
-			p.syntaxError("GRE header field (flags, sum, off, key, seq)")
-		}
-		if !p.acceptPunct(",") && !(p.cur().kind == tWord) {
-			break
+			for _, fl := range f.FlagList {
+				switch fl.Name {
+				case "checksum":
+					v |= 0x8000
+				case "key":
+					v |= 0x2000
+				case "sequence#":
+					v |= 0x1000
+				}
+			}
+			g.Flags = &v
+		case f.Sum != nil:
+			g.Sum = u32p(p.number(f.Sum))
+		case f.Off != nil:
+			g.Off = u32p(p.number(f.Off))
+		case f.Key != nil:
+			g.Key = u32p(p.number(f.Key))
+		case f.Seq != nil:
+			g.Seq = u32p(p.number(f.Seq))
 		}
 	}
 	return g
 }
 
-// mpls_entry = '(' 'label' INT ',' 'tc' INT ',' ['[' 'S' ']' ','] 'ttl' INT ')' .
-func (p *parser) parseMPLSEntry() *MPLSEntry {
-	p.expectPunct("(")
-	m := &MPLSEntry{}
-	p.expectWord("label")
-	m.Label = uint32(p.number("MPLS label", 20))
-	p.expectPunct(",")
-	p.expectWord("tc")
-	m.TC = uint32(p.number("MPLS traffic class", 3))
-	p.expectPunct(",")
-	if p.acceptPunct("[") {
-		p.expectWord("S")
-		p.expectPunct("]")
-		p.expectPunct(",")
-		m.BottomOfStack = true
+// lowerIPInfo lowers ip_info; ip_item = 'noecn' | 'ect0' | 'ect1' | 'ce'
+// | 'ect01' | 'tos' int | 'flowlabel' int | 'ttl' int .
+func (p *parser) lowerIPInfo(g *gIPInfo, dir Direction) *IPInfo {
+	ip := &IPInfo{Pos: p.pos(g.Pos)}
+	items := g.Bracket
+	if items == nil {
+		items = g.Paren
 	}
-	p.expectWord("ttl")
-	m.TTL = uint32(p.number("MPLS ttl", 8))
-	p.expectPunct(")")
-	return m
-}
-
-// ip_info = ('[' | '(') ip_item {',' ip_item} (']' | ')') .
-// ip_item = 'noecn' | 'ect0' | 'ect1' | 'ce' | 'ect01' | 'tos' int
-//
-//	| 'flowlabel' int | 'ttl' int .
-func (p *parser) parseIPInfo(dir Direction) *IPInfo {
-	open := p.next()
-	closer := "]"
-	if open.text == "(" {
-		closer = ")"
-	}
-	ip := &IPInfo{Pos: open.pos}
-	for {
-		t := p.cur()
-		if t.kind != tWord {
-			p.syntaxError("ip info (ect0, ect1, ce, noecn, ect01, tos, flowlabel, ttl)")
-		}
-		p.next()
-		switch t.text {
-		case "noecn":
-			ip.ECN = ECNNotECT
-		case "ect0":
-			ip.ECN = ECNECT0
-		case "ect1":
-			ip.ECN = ECNECT1
-		case "ce":
-			ip.ECN = ECNCE
-		case "ect01":
-			ip.ECN = ECNECT01
-			if dir != Outbound {
-				p.errorf(t.pos, "[ect01] can only be used with outbound packets")
+	for _, it := range items {
+		switch {
+		case it.TOS != nil:
+			ip.TOS = u8p(p.number(it.TOS))
+		case it.FlowLabel != nil:
+			ip.FlowLabel = u32p(p.number(it.FlowLabel))
+		case it.TTL != nil:
+			ip.TTL = u8p(p.number(it.TTL))
+		case it.Word != nil:
+			switch it.Word.Value {
+			case "noecn":
+				ip.ECN = ECNNotECT
+			case "ect0":
+				ip.ECN = ECNECT0
+			case "ect1":
+				ip.ECN = ECNECT1
+			case "ce":
+				ip.ECN = ECNCE
+			case "ect01":
+				ip.ECN = ECNECT01
+				if dir != Outbound {
+					p.errorf(p.pos(it.Pos), "[ect01] can only be used with outbound packets")
+				}
+			default:
+				p.errorf(p.pos(it.Pos), "unknown ip info %q", it.Word.Value)
 			}
-		case "tos":
-			ip.TOS = u8p(p.number("tos", 8))
-		case "flowlabel":
-			ip.FlowLabel = u32p(p.number("flowlabel", 20))
-		case "ttl":
-			ip.TTL = u8p(p.number("ttl", 8))
-		default:
-			p.errorf(t.pos, "unknown ip info %q", t.text)
-		}
-		if !p.acceptPunct(",") {
-			break
 		}
 	}
-	p.expectPunct(closer)
 	return ip
 }
 
-// ports = INT '>' INT .
-func (p *parser) parsePorts() (src, dst *uint16) {
-	if p.cur().kind == tInt && p.peek(1).kind == tPunct && p.peek(1).text == ">" {
-		src = u16p(p.number("src port", 16))
-		p.expectPunct(">")
-		dst = u16p(p.number("dst port", 16))
+func (p *parser) lowerPorts(g *gPorts) (src, dst *uint16) {
+	if g == nil {
+		return nil, nil
 	}
-	return src, dst
+	return u16p(p.number(g.Src)), u16p(p.number(g.Dst))
 }
 
-// udp = 'udp' [ports] '(' INT ')' .
-func (p *parser) parseUDP() *UDP {
-	p.next()
+// lowerUDP lowers udp = 'udp' [ports] '(' int ')' .
+func (p *parser) lowerUDP(g *gUDP) *UDP {
 	u := &UDP{}
-	u.SrcPort, u.DstPort = p.parsePorts()
-	p.expectPunct("(")
-	u.Len = uint32(p.number("UDP payload size", 16))
-	p.expectPunct(")")
+	u.SrcPort, u.DstPort = p.lowerPorts(g.Ports)
+	u.Len = uint32(p.number(g.Len))
 	return u
 }
 
-// icmp = 'icmp' WORD [WORD] ['mtu' INT] ['id' INT]
-//
-//	['[' ('udp' '(' INT ')' | 'raw' '(' INT ')' | seq) ']'] .
-func (p *parser) parseICMP() *ICMP {
-	p.next()
-	ic := &ICMP{}
-	t := p.cur()
-	if t.kind != tWord && t.kind != tInt {
-		p.syntaxError("ICMP type")
+// lowerICMP lowers icmp.
+func (p *parser) lowerICMP(g *gICMP) *ICMP {
+	ic := &ICMP{Type: g.Type.Value}
+	if g.Code != nil {
+		ic.Code = g.Code.Tok.Value
 	}
-	p.next()
-	ic.Type = t.text
-	if t := p.cur(); (t.kind == tWord && t.text != "mtu" && t.text != "id") || (t.kind == tInt && !t.lineStart) {
-		p.next()
-		ic.Code = t.text
+	if g.MTU != nil {
+		ic.MTU = u32p(p.number(g.MTU))
 	}
-	if p.isWord("mtu") {
-		p.next()
-		ic.MTU = u32p(p.number("ICMP mtu", 32))
+	if g.ID != nil {
+		ic.ID = u32p(p.number(g.ID))
 	}
-	if p.isWord("id") {
-		p.next()
-		ic.ID = u32p(p.number("ICMP echo id", 16))
-	}
-	if p.acceptPunct("[") {
-		switch {
-		case p.isWord("udp"), p.isWord("raw"):
-			ic.EchoedProto = p.next().text
-			p.expectPunct("(")
-			ic.EchoedLen = uint32(p.number("payload size", 16))
-			p.expectPunct(")")
-		default:
-			ic.EchoedProto = "tcp"
-			seq := p.parseSeq()
-			ic.EchoedSeq = &seq
-		}
-		p.expectPunct("]")
+	switch {
+	case g.Echoed != "":
+		ic.EchoedProto = g.Echoed
+		ic.EchoedLen = uint32(p.number(g.EchoLen))
+	case g.EchoSeq != nil:
+		ic.EchoedProto = "tcp"
+		seq := p.lowerSeq(g.EchoSeq)
+		ic.EchoedSeq = &seq
 	}
 	return ic
 }
 
-// tcp = [ports] flags seq ['ack' INT] ['win' INT] ['urg' INT] [options] .
-func (p *parser) parseTCP(pk *Packet) *TCP {
+// lowerTCP lowers tcp.
+func (p *parser) lowerTCP(g *gTCP, pk *Packet) *TCP {
 	tcp := &TCP{}
-	tcp.SrcPort, tcp.DstPort = p.parsePorts()
-	p.parseFlags(tcp)
-	tcp.Seq = p.parseSeq()
-	if p.isWord("ack") {
-		p.next()
-		tcp.Ack = u32p(p.number("TCP ack sequence number", 32))
+	tcp.SrcPort, tcp.DstPort = p.lowerPorts(g.Ports)
+	p.lowerFlags(&g.Flags, tcp)
+	tcp.Seq = p.lowerSeq(&g.Seq)
+	if g.Ack != nil {
+		tcp.Ack = u32p(p.number(g.Ack))
 	}
-	if p.isWord("win") {
-		p.next()
-		tcp.Win = u32p(p.number("TCP window", 16))
+	if g.Win != nil {
+		tcp.Win = u32p(p.number(g.Win))
 	}
-	if p.isWord("urg") {
-		p.next()
-		tcp.Urg = u32p(p.number("urg_ptr", 16))
+	if g.Urg != nil {
+		tcp.Urg = u32p(p.number(g.Urg))
 	}
-	if p.isPunct("<") {
-		p.parseTCPOptions(tcp, pk.Direction)
+	if g.Options != nil {
+		p.lowerTCPOptions(g.Options, tcp, pk.Direction)
 	}
 	if tcp.Win == nil && pk.Direction == Inbound {
 		p.errorf(pk.Pos, "window must be specified for inbound packets")
@@ -324,53 +218,31 @@ func (p *parser) parseTCP(pk *Packet) *TCP {
 	return tcp
 }
 
-// flags = WORD ['.'] | [WORD] FLOAT | '.' | '-' .
-// FLOAT is the ".N" of an AccECN counter, as in "S.5".
-func (p *parser) parseFlags(tcp *TCP) {
-	t := p.cur()
-	var text string
-	switch {
-	case t.kind == tPunct && t.text == "-":
-		p.next()
-		tcp.FlagsText = "-"
-		return
-	case t.kind == tPunct && t.text == ".":
-		p.next()
-		text = "."
-	case t.kind == tFloat && strings.HasPrefix(t.text, "."):
-		p.next()
-		text = t.text
-	case t.kind == tWord && !reserved[t.text]:
-		p.next()
-		text = t.text
-		if n := p.cur(); n.kind == tFloat && strings.HasPrefix(n.text, ".") && n.pos.Line == t.pos.Line {
-			p.next()
-			text += n.text
-		} else if p.isPunct(".") {
-			p.next()
-			text += "."
-		}
-	default:
-		p.syntaxError("TCP flags")
-	}
+// lowerFlags checks the flags word and sets the flags it names.
+func (p *parser) lowerFlags(g *gFlags, tcp *TCP) {
+	text := g.Text
 	tcp.FlagsText = text
+	if text == "-" {
+		return
+	}
+	pos := p.pos(g.Pos)
 	const valid = ".FSRPEWAU01234567"
 	hasECN, hasACE := false, false
 	for _, c := range text {
 		if !strings.ContainsRune(valid, c) {
-			p.errorf(t.pos, "invalid TCP flag: '%c'", c)
+			p.errorf(pos, "invalid TCP flag: '%c'", c)
 			return
 		}
 		switch {
 		case strings.ContainsRune("EWA", c):
 			if hasACE {
-				p.errorf(t.pos, "conflicting TCP flag: '%c'", c)
+				p.errorf(pos, "conflicting TCP flag: '%c'", c)
 				return
 			}
 			hasECN = true
 		case c >= '0' && c <= '7':
 			if hasECN || hasACE {
-				p.errorf(t.pos, "conflicting TCP flag: '%c'", c)
+				p.errorf(pos, "conflicting TCP flag: '%c'", c)
 				return
 			}
 			hasACE = true
@@ -409,22 +281,15 @@ func (p *parser) parseFlags(tcp *TCP) {
 	}
 }
 
-// seq = INT ':' INT '(' INT ')' .
-func (p *parser) parseSeq() SeqRange {
-	t := p.cur()
-	if t.kind != tInt && t.kind != tHex {
-		p.syntaxError("sequence range start:end(length)")
-	}
+// lowerSeq checks seq = int ':' int '(' int ')' .
+func (p *parser) lowerSeq(g *gSeq) SeqRange {
 	var s SeqRange
 	nerr := len(p.errs)
-	s.Start = uint32(p.number("TCP start sequence number", 32))
-	p.expectPunct(":")
-	s.End = uint32(p.number("TCP end sequence number", 32))
-	p.expectPunct("(")
-	s.Len = uint32(p.number("TCP payload size", 16))
-	p.expectPunct(")")
+	s.Start = uint32(p.checkUint(g.Start, "TCP start sequence number", 32))
+	s.End = uint32(p.checkUint(g.End, "TCP end sequence number", 32))
+	s.Len = uint32(p.checkUint(g.Len, "TCP payload size", 16))
 	if len(p.errs) == nerr && s.Start+s.Len != s.End {
-		p.errorf(t.pos, "inconsistent TCP sequence numbers and payload length: %d + %d != %d", s.Start, s.Len, s.End)
+		p.errorf(p.pos(g.Pos), "inconsistent TCP sequence numbers and payload length: %d + %d != %d", s.Start, s.Len, s.End)
 	}
 	return s
 }
@@ -432,152 +297,124 @@ func (p *parser) parseSeq() SeqRange {
 // Maximum TCP option bytes (RFC 9293: data offset is at most 15 words).
 const maxTCPOptionBytes = 40
 
-// options = '<' '...' '>' | '<' option {',' option} '>' .
-func (p *parser) parseTCPOptions(tcp *TCP, dir Direction) {
-	open := p.expectPunct("<")
-	if p.cur().kind == tEllipsis {
-		p.next()
-		p.expectPunct(">")
+// lowerTCPOptions checks tcp_options and their total length.
+func (p *parser) lowerTCPOptions(g *gTCPOptions, tcp *TCP, dir Direction) {
+	pos := p.pos(g.Pos)
+	if g.Any {
 		tcp.AnyOptions = true
 		if dir != Outbound {
-			p.errorf(open.pos, "<...> for TCP options can only be used with outbound packets")
+			p.errorf(pos, "<...> for TCP options can only be used with outbound packets")
 		}
 		return
 	}
 	tcp.Options = []*TCPOption{}
 	total := 0
-	for {
-		o, n := p.parseTCPOption()
+	for _, og := range g.List {
+		o, n := p.lowerTCPOption(og)
 		tcp.Options = append(tcp.Options, o)
 		total += n
-		if !p.acceptPunct(",") {
-			break
-		}
 	}
-	p.expectPunct(">")
 	if total > maxTCPOptionBytes {
-		p.errorf(open.pos, "TCP option list too long: %d bytes (at most %d)", total, maxTCPOptionBytes)
+		p.errorf(pos, "TCP option list too long: %d bytes (at most %d)", total, maxTCPOptionBytes)
 	} else if total%4 != 0 {
-		p.errorf(open.pos, "TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: %d excess bytes", total%4)
+		p.errorf(pos, "TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: %d excess bytes", total%4)
 	}
 }
 
-// option = 'nop' | 'eol' | 'mss' INT | 'wscale' INT | 'sackOK'
-//
-//	| 'sack' (INT ':' INT)+ | 'md5' HEX | 'TS' 'val' INT 'ecr' INT
-//	| 'FO' [HEX] | 'FOEXP' [HEX] | 'ECN' accecn_fields .
-//
-// It returns the option and its encoded length in bytes.
-func (p *parser) parseTCPOption() (*TCPOption, int) {
-	t := p.cur()
-	if t.kind != tWord {
-		p.syntaxError("TCP option")
-	}
-	p.next()
-	o := &TCPOption{Pos: t.pos, Kind: TCPOptionKind(t.text)}
-	switch o.Kind {
-	case OptNOP, OptEOL:
+// lowerTCPOption returns the option and its encoded length in bytes.
+func (p *parser) lowerTCPOption(g *gTCPOption) (*TCPOption, int) {
+	o := &TCPOption{Pos: p.pos(g.Pos)}
+	switch {
+	case g.Simple != "":
+		o.Kind = TCPOptionKind(g.Simple)
+		if o.Kind == OptSACKOK {
+			return o, 2
+		}
 		return o, 1
-	case OptMSS:
-		o.Value = uint32(p.number("mss value", 16))
+	case g.MSS != nil:
+		o.Kind = OptMSS
+		o.Value = uint32(p.number(g.MSS))
 		return o, 4
-	case OptWScale:
-		o.Value = uint32(p.number("window scale shift count", 8))
+	case g.WScale != nil:
+		o.Kind = OptWScale
+		o.Value = uint32(p.number(g.WScale))
 		return o, 3
-	case OptSACKOK:
-		return o, 2
-	case OptSACK:
-		for {
-			var b SACKBlock
-			b.Left = uint32(p.number("TCP SACK left sequence number", 32))
-			p.expectPunct(":")
-			b.Right = uint32(p.number("TCP SACK right sequence number", 32))
-			o.Blocks = append(o.Blocks, b)
-			if c := p.cur(); c.kind != tInt && c.kind != tHex {
-				break
-			}
+	case g.SACK != nil:
+		o.Kind = OptSACK
+		for _, b := range g.SACK {
+			o.Blocks = append(o.Blocks, SACKBlock{Left: uint32(p.number(b.Left)), Right: uint32(p.number(b.Right))})
 		}
 		return o, 2 + 8*len(o.Blocks)
-	case OptTS:
-		p.expectWord("val")
-		o.TSVal = uint32(p.number("ts val", 32))
-		p.expectWord("ecr")
-		o.TSEcr = uint32(p.number("ecr val", 32))
+	case g.TSVal != nil:
+		o.Kind = OptTS
+		o.TSVal = uint32(p.number(g.TSVal))
+		o.TSEcr = uint32(p.number(g.TSEcr))
 		return o, 10
-	case OptMD5:
-		h := p.cur()
-		if h.kind != tWord && h.kind != tInt {
-			p.syntaxError("MD5 digest in hex")
-		}
-		p.next()
-		if len(h.text)/2 > 16 {
-			p.errorf(h.pos, "TCP MD5 digest longer than 16 bytes")
-		} else if b, err := hex.DecodeString(h.text); err != nil {
-			p.errorf(h.pos, "TCP MD5 digest is not a valid hex string")
+	case g.MD5 != nil:
+		o.Kind = OptMD5
+		h := g.MD5.Value
+		if len(h)/2 > 16 {
+			p.errorf(p.pos(g.MD5.Pos), "TCP MD5 digest longer than 16 bytes")
+		} else if b, err := hex.DecodeString(h); err != nil {
+			p.errorf(p.pos(g.MD5.Pos), "TCP MD5 digest is not a valid hex string")
 		} else {
 			o.Cookie = b
 		}
-		return o, 2 + len(h.text)/2
-	case OptFO, OptFOEXP:
+		return o, 2 + len(h)/2
+	case g.FO != "":
+		o.Kind = TCPOptionKind(g.FO)
 		base := 2
 		if o.Kind == OptFOEXP {
 			base = 4
 		}
 		maxCookie := maxTCPOptionBytes - base
-		h := p.cur()
-		if h.kind != tWord && h.kind != tInt {
+		if g.Cookie == nil {
 			return o, base
 		}
-		p.next()
-		switch b, err := hex.DecodeString(h.text); {
-		case len(h.text)%2 != 0:
-			p.errorf(h.pos, "TCP fast open cookie has an odd number of digits")
-		case len(h.text)/2 > maxCookie:
-			p.errorf(h.pos, "TCP fast open cookie of %d bytes exceeds maximum cookie length of %d bytes", len(h.text)/2, maxCookie)
+		h, pos := g.Cookie.Value, p.pos(g.Cookie.Pos)
+		switch b, err := hex.DecodeString(h); {
+		case len(h)%2 != 0:
+			p.errorf(pos, "TCP fast open cookie has an odd number of digits")
+		case len(h)/2 > maxCookie:
+			p.errorf(pos, "TCP fast open cookie of %d bytes exceeds maximum cookie length of %d bytes", len(h)/2, maxCookie)
 		case err != nil:
-			p.errorf(h.pos, "TCP fast open cookie '%s' is not a valid hex string", h.text)
+			p.errorf(pos, "TCP fast open cookie '%s' is not a valid hex string", h)
 		default:
 			o.Cookie = b
 		}
-		return o, base + len(h.text)/2
-	case OptAccECN:
-		p.parseAccECN(o)
+		return o, base + len(h)/2
+	case g.AccECN != nil:
+		o.Kind = OptAccECN
+		p.lowerAccECN(g.AccECN, o)
 		return o, 2 + 3*len(o.Counters)
 	}
-	p.errorf(t.pos, "unknown TCP option %q", t.text)
-	panic(bailout{})
+	panic("unreachable: unknown TCP option " + g.Unknown.Tok.Value)
 }
 
-// accecn_fields = ('e0b' | 'e1b') INT ['ceb' INT [('e1b' | 'e0b') INT]] .
-// The first counter names the option's order: e0b is order 0 (kind 172),
-// e1b order 1 (kind 174).
-func (p *parser) parseAccECN(o *TCPOption) {
-	first := p.cur()
-	switch {
-	case p.isWord("e0b"):
-		o.Order = 0
-	case p.isWord("e1b"):
+// lowerAccECN lowers accecn = ('e0b' | 'e1b') int ['ceb' int [('e1b' | 'e0b') int]] .
+func (p *parser) lowerAccECN(g *gAccECN, o *TCPOption) {
+	if g.First == "e1b" {
 		o.Order = 1
-	default:
-		p.syntaxError("'e0b' or 'e1b'")
 	}
-	p.next()
-	o.CounterNames = append(o.CounterNames, first.text)
-	o.Counters = append(o.Counters, uint32(p.number("TCP AccECN field value", 24)))
-	if !p.isWord("ceb") {
+	o.CounterNames = append(o.CounterNames, g.First)
+	o.Counters = append(o.Counters, uint32(p.number(g.Counter)))
+	if g.CEB == nil {
 		return
 	}
-	p.next()
 	o.CounterNames = append(o.CounterNames, "ceb")
-	o.Counters = append(o.Counters, uint32(p.number("TCP AccECN field value", 24)))
+	o.Counters = append(o.Counters, uint32(p.number(g.CEB)))
+	if g.Third == nil {
+		return
+	}
 	last := "e1b"
 	if o.Order == 1 {
 		last = "e0b"
 	}
-	if !p.isWord(last) {
-		return
+	if g.Third.Value != last {
+		// The reference stops before a counter that repeats the first;
+		// the option list must then end.
+		p.failExpected(*g.Third, "'>'")
 	}
-	p.next()
 	o.CounterNames = append(o.CounterNames, last)
-	o.Counters = append(o.Counters, uint32(p.number("TCP AccECN field value", 24)))
+	o.Counters = append(o.Counters, uint32(p.number(g.Last)))
 }

@@ -1,19 +1,24 @@
 package parser
 
-// The parser is a hand-written recursive descent over participle's lexer
-// (lexer.go): the reference grammar is free-format (newlines are blanks),
-// and hand-written productions give "expected X, found Y" messages and
-// bounded work on any input. Each function carries the production it
-// parses, in the notation of grammar.txt.
+// Parse drives the grammar of grammar.go: the option lines first, then,
+// with -D definitions applied to the tokens that follow, one event at a
+// time, so that after a syntax error it can resume at the next line that
+// starts an event and report up to maxErrors errors. The lowering pass
+// (the lower* functions of this file, packet.go and syscall.go) turns each raw
+// node into the AST and does the semantic checks.
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"runtime/debug"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
@@ -41,7 +46,7 @@ func Parse(filename string, src []byte, opts Options) (s *Script, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(bailout); !ok {
-				p.errs = append(p.errs, &Error{Pos: p.cur().pos,
+				p.errs = append(p.errs, &Error{Pos: p.lastPos,
 					Msg: fmt.Sprintf("internal error: %v\n%s", r, debug.Stack())})
 			}
 			s = nil
@@ -54,185 +59,327 @@ func Parse(filename string, src []byte, opts Options) (s *Script, err error) {
 	return p.parseScript(), nil
 }
 
-// bailout is panicked to abandon a production (syntax error) or the whole
-// parse (too many errors).
+// bailout is panicked to abandon an event (syntax error) or the whole
+// parse (too many errors, unterminated text).
 type bailout struct{ fatal bool }
 
 type parser struct {
-	file string
-	src  []byte
-	opts Options
-	lx   lexer.Lexer
-	buf  []token // lookahead
-	// pending are tokens split off the last lexed one.
-	pending []token
-	prev    token // the last token consumed
+	file    string
+	src     []byte
+	opts    Options
+	toks    []lexer.Token  // the grammar's tokens, as p.lex holds them
+	raw     map[int]string // by offset: words -D replaced, as written
+	lex     *lexer.PeekingLexer
 	errs    ErrorList
-	// defines is set once the option lines are read; words of later tokens
-	// are substituted.
-	defines map[string]string
-	depth   int
+	lastPos Pos // of the event being parsed, for internal errors
+	// syncLine is the line after which sync looks for an event.
+	syncLine int
 }
 
-// --- tokens ---
+// script = option* [COMMAND] event+ [COMMAND] EOF .
+func (p *parser) parseScript() *Script {
+	s := &Script{File: p.file, Source: p.src}
+	if off, msg := checkEncoding(p.src); off >= 0 {
+		p.errorf(offsetPos(p.file, p.src, off), "%s", msg)
+		return nil
+	}
+	ts, err := newTokenStream(p.file, p.src)
+	if err == nil {
+		p.lex, err = lexer.Upgrade(ts)
+	}
+	if err != nil {
+		p.errorf(Pos{File: p.file}, "%v", err)
+		return nil
+	}
+	// The lexer's own tokens, for looking around a token in messages and
+	// for -D substitution.
+	p.toks = p.lex.Range(0, lexer.RawCursor(ts.n))
 
-func (p *parser) fill(n int) {
-	for len(p.buf) < n {
-		if len(p.buf) > 0 && p.buf[len(p.buf)-1].kind == tEOF {
-			p.buf = append(p.buf, p.buf[len(p.buf)-1])
+	defines := map[string]string{}
+	for kindOf(p.lex.Peek().Type) == tOption {
+		p.try(func() {
+			g, err := optionParser.ParseFromLexer(p.lex, participle.AllowTrailing(true))
+			if err != nil {
+				p.syntax(err)
+			}
+			o := p.lowerOption(g)
+			s.Options = append(s.Options, o)
+			if o.Name == "define" && o.HasValue {
+				if name, val, ok := strings.Cut(o.Value, "="); ok && name != "" {
+					defines[name] = val
+				} else {
+					p.errorf(o.Pos, "bad definition: %s", o.Value)
+				}
+			}
+		})
+	}
+	for k, v := range p.opts.Defines {
+		defines[k] = v
+	}
+	if len(defines) > 0 {
+		p.substitute(defines)
+	}
+
+	if t := p.lex.Peek(); isKind(t, tBacktick) {
+		p.lex.Next()
+		s.Init = &Command{Pos: p.pos(t.Pos), Text: unquote(*t)}
+	}
+	for !p.lex.Peek().EOF() {
+		t := p.lex.Peek()
+		if isKind(t, tBacktick) {
+			p.lex.Next()
+			s.Cleanup = &Command{Pos: p.pos(t.Pos), Text: unquote(*t)}
+			if n := p.lex.Peek(); !n.EOF() {
+				p.errorf(p.pos(n.Pos), "expected EOF after the cleanup command (or a time before the command), found %s", describeTok(prevToken(p.lex), *n))
+			}
+			break
+		}
+		p.lastPos = p.pos(t.Pos)
+		p.try(func() {
+			g, err := eventParser.ParseFromLexer(p.lex, participle.AllowTrailing(true))
+			if err != nil {
+				p.syntax(err)
+			}
+			s.Events = append(s.Events, p.lowerEvent(g))
+		})
+	}
+	if len(s.Events) == 0 && len(p.errs) == 0 {
+		pos := Pos{p.file, 1, 1}
+		if prev := prevToken(p.lex); prev != nil {
+			pos = p.pos(prev.Pos)
+		}
+		p.errorf(pos, "expected an event, found EOF (a script needs at least one event)")
+	}
+	p.checkTimes(s)
+	return s
+}
+
+// substitute applies -D definitions to the words after the option lines.
+// It rewrites the tokens in the lexer's own slice (p.toks), which the
+// parser has not looked at yet.
+func (p *parser) substitute(defines map[string]string) {
+	for i := int(p.lex.RawCursor()); i < len(p.toks); i++ {
+		t := p.toks[i]
+		if kindOf(t.Type) != tWord {
 			continue
 		}
-		p.buf = append(p.buf, p.nextToken())
-	}
-}
-
-func (p *parser) nextToken() token {
-	if len(p.pending) > 0 {
-		tk := p.pending[0]
-		p.pending = p.pending[1:]
-		return tk
-	}
-	t, err := p.lx.Next()
-	if err != nil {
-		p.errorf(p.prev.pos, "%v", err)
-		return token{kind: tEOF, pos: p.prev.pos, lineStart: true}
-	}
-	if t.EOF() {
-		return token{kind: tEOF, pos: Pos{p.file, t.Pos.Line, t.Pos.Column}, lineStart: true}
-	}
-	tk, skip := convertToken(p.file, t)
-	if skip {
-		return p.nextToken()
-	}
-	if tk.kind == tColonRun {
-		parts := splitColonRun(tk)
-		tk = parts[0]
-		p.pending = append(p.pending, parts[1:]...)
-	}
-	if tk.pos.Line != p.lastLine() {
-		tk.lineStart = true
-	}
-	if p.defines != nil {
-		substitute(&tk, p.defines)
-	}
-	return tk
-}
-
-func (p *parser) lastLine() int {
-	if len(p.buf) > 0 {
-		return p.buf[len(p.buf)-1].pos.Line
-	}
-	return p.prev.pos.Line
-}
-
-func (p *parser) cur() token { p.fill(1); return p.buf[0] }
-
-func (p *parser) peek(n int) token { p.fill(n + 1); return p.buf[n] }
-
-func (p *parser) next() token {
-	t := p.cur()
-	if t.kind != tEOF {
-		p.buf = p.buf[1:]
-	}
-	p.prev = t
-	if t.kind == tBad {
-		p.errorf(t.pos, "%s", t.text)
-		panic(bailout{fatal: true})
-	}
-	return t
-}
-
-func (p *parser) isPunct(c string) bool {
-	t := p.cur()
-	return t.kind == tPunct && t.text == c
-}
-
-func (p *parser) isWord(w string) bool {
-	t := p.cur()
-	return t.kind == tWord && t.text == w
-}
-
-func (p *parser) acceptPunct(c string) bool {
-	if p.isPunct(c) {
-		p.next()
-		return true
-	}
-	return false
-}
-
-func (p *parser) expectPunct(c string) token {
-	if !p.isPunct(c) {
-		p.syntaxError("'" + c + "'")
-	}
-	return p.next()
-}
-
-func (p *parser) expectWord(w string) token {
-	if !p.isWord(w) {
-		p.syntaxError("'" + w + "'")
-	}
-	return p.next()
-}
-
-// describe names a token for "found X" in messages.
-func (p *parser) describe(t token) string {
-	switch {
-	case t.kind == tEOF:
-		return "EOF"
-	case t.kind == tBad:
-		return t.text
-	case p.prev.pos.Line != 0 && t.pos.Line > p.prev.pos.Line:
-		return "newline"
-	case t.kind == tString:
-		return "string " + strconv.Quote(t.text)
-	case t.kind == tBacktick:
-		return "command"
-	case t.kind == tCode:
-		return "code block"
-	}
-	s := t.raw
-	if len(s) > 20 {
-		s = s[:20] + "..."
-	}
-	return "'" + s + "'"
-}
-
-// syntaxError reports that what was expected is not at the current token
-// and abandons the current production.
-func (p *parser) syntaxError(what string) {
-	p.syntaxErrorOpt(what, false)
-}
-
-// syntaxErrorOpt is syntaxError; atToken says the expected thing starts a
-// line, so the message names the token rather than "newline".
-func (p *parser) syntaxErrorOpt(what string, atToken bool) {
-	t := p.cur()
-	if t.kind == tBad {
-		p.next() // reports it
-	}
-	found := p.describe(t)
-	if atToken && found == "newline" {
-		saved := p.prev
-		p.prev = token{}
-		found = p.describe(t)
-		p.prev = saved
-	}
-	msg := fmt.Sprintf("expected %s, found %s", what, found)
-	if t.kind == tPunct && t.text == "#" {
-		msg += " ('#' is not a comment; use // or /* */)"
-	}
-	pos := t.pos
-	if t.kind == tEOF || found == "newline" {
-		// Point just after the last token, on its line.
-		pos = p.prev.pos
-		if pos.Line == 0 {
-			pos = t.pos
-		} else {
-			pos.Col += len([]rune(p.prev.raw))
+		tk := token{kind: tWord, text: t.Value, pos: p.pos(t.Pos)}
+		substitute(&tk, defines)
+		if tk.kind != tWord || tk.text != t.Value {
+			if p.raw == nil {
+				p.raw = map[int]string{}
+			}
+			p.raw[t.Pos.Offset] = t.Value
+			p.toks[i] = ptok(tk, t.Pos.Offset)
 		}
 	}
-	p.errorf(pos, "%s", msg)
+}
+
+// try runs f, and after a syntax error in it skips to the start of a line
+// that can begin an event.
+func (p *parser) try(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, ok := r.(bailout)
+			if !ok || b.fatal {
+				panic(r)
+			}
+			p.sync()
+		}
+	}()
+	f()
+}
+
+// sync skips to the first token after syncLine that starts a line and can
+// begin an event.
+func (p *parser) sync() {
+	line := p.syncLine
+	p.syncLine = 0
+	for {
+		t := p.lex.Peek()
+		if t.EOF() {
+			return
+		}
+		if t.Pos.Line > line && startsEventTok(t) && atLineStart(p.lex) {
+			return
+		}
+		if isKind(t, tBad) && t.Value != tooDeep {
+			// Unterminated text runs to the end of the file.
+			p.errorf(p.pos(t.Pos), "%s", t.Value)
+			panic(bailout{fatal: true})
+		}
+		p.lex.Next()
+	}
+}
+
+// indexAt returns the index in p.toks of the first token at offset off or
+// after it.
+func (p *parser) indexAt(off int) int {
+	return sort.Search(len(p.toks), func(i int) bool { return p.toks[i].Pos.Offset >= off })
+}
+
+// index returns the index in p.toks of the grammar token t.
+func (p *parser) index(t lexer.Token) int {
+	i := p.indexAt(t.Pos.Offset)
+	for j := i; j < len(p.toks) && p.toks[j].Pos.Offset == t.Pos.Offset; j++ {
+		if p.toks[j].Type == t.Type {
+			return j
+		}
+	}
+	return i
+}
+
+// rawOf returns a token as written: for a word -D replaced, the word.
+func (p *parser) rawOf(t lexer.Token) string {
+	if r, ok := p.raw[t.Pos.Offset]; ok {
+		return r
+	}
+	return t.Value
+}
+
+// prevOf returns the grammar token before t, if any.
+func (p *parser) prevOf(t lexer.Token) *lexer.Token {
+	if i := p.index(t); i > 0 {
+		return &p.toks[i-1]
+	}
+	return nil
+}
+
+func (p *parser) pos(lp lexer.Position) Pos { return Pos{p.file, lp.Line, lp.Column} }
+
+// syntax reports a syntax error of the grammar and abandons the event.
+// Participle's "unexpected token" errors are put in the words of the
+// hand-written nodes: "expected X, found Y".
+func (p *parser) syntax(err error) {
+	var (
+		at  lexer.Token
+		pos lexer.Position
+		msg string
+	)
+	var se *synErr
+	var ue *participle.UnexpectedTokenError
+	var pe participle.Error
+	switch {
+	case errors.As(err, &se):
+		at, pos, msg = se.at, se.pos, se.msg
+	case errors.As(err, &ue):
+		at = ue.Unexpected
+		pos, msg = expectedMsg(p.prevOf(at), at, expectedWhat(ue), false)
+	case errors.As(err, &pe):
+		at, pos, msg = lexer.Token{Type: tokType(tPunct), Pos: pe.Position()}, pe.Position(), pe.Message()
+	default:
+		panic(err)
+	}
+	if isKind(&at, tBad) {
+		p.errorf(p.pos(at.Pos), "%s", at.Value)
+		if at.Value != tooDeep {
+			panic(bailout{fatal: true})
+		}
+	} else {
+		p.errorf(p.pos(pos), "%s", msg)
+	}
+	p.syncLine = at.Pos.Line
+	if prev := p.prevOf(at); prev != nil && prev.Pos.Line > p.syncLine {
+		p.syncLine = prev.Pos.Line
+	}
 	panic(bailout{})
+}
+
+var expectRE = regexp.MustCompile(`\(expected (.*)\)$`)
+
+// expectedWhat puts what participle expected in the words of messages:
+// the first term of the rest of a sequence, each alternative of it named.
+func expectedWhat(ue *participle.UnexpectedTokenError) string {
+	m := expectRE.FindStringSubmatch(ue.Message())
+	if m == nil {
+		return "something else"
+	}
+	term := firstTerm(m[1])
+	if strings.HasPrefix(term, "(") {
+		term = strings.TrimRight(term, "?*+")
+		term = strings.TrimSuffix(strings.TrimPrefix(term, "("), ")")
+	}
+	term = strings.TrimRight(term, "?*+")
+	var out []string
+	seen := map[string]bool{}
+	for _, alt := range splitTop(term, '|') {
+		alt = firstTerm(strings.TrimSpace(alt))
+		alt = strings.TrimRight(alt, "?*+")
+		if s, err := strconv.Unquote(alt); err == nil {
+			alt = "'" + s + "'"
+		} else if l, ok := numLabels[alt]; ok {
+			alt = l
+		} else if l, ok := nodeLabels[alt]; ok {
+			alt = l
+		} else if strings.HasPrefix(alt, "<") {
+			alt = symbolName(strings.Trim(alt, "<>"))
+		}
+		if !seen[alt] {
+			seen[alt] = true
+			out = append(out, alt)
+		}
+	}
+	return strings.Join(out, " or ")
+}
+
+// firstTerm returns the first term of a sequence in participle's EBNF.
+func firstTerm(s string) string {
+	parts := splitTop(s, ' ')
+	if len(parts) == 0 {
+		return s
+	}
+	return parts[0]
+}
+
+// splitTop splits s at sep outside quotes and parentheses.
+func splitTop(s string, sep byte) []string {
+	var out []string
+	depth, quote, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case quote:
+			if c == '\\' {
+				i++
+			} else if c == '"' {
+				quote = false
+			}
+		case c == '"':
+			quote = true
+		case c == '(' || c == '[' || c == '{':
+			depth++
+		case c == ')' || c == ']' || c == '}':
+			depth--
+		case c == sep && depth == 0:
+			if t := strings.TrimSpace(s[start:i]); t != "" {
+				out = append(out, t)
+			}
+			start = i + 1
+		}
+	}
+	if t := strings.TrimSpace(s[start:]); t != "" {
+		out = append(out, t)
+	}
+	return out
+}
+
+// nodeLabels names the grammar's nodes in messages.
+var nodeLabels = map[string]string{
+	"GExpr": "expression", "GOr": "expression", "GPrimary": "expression",
+	"GElem": "expression", "GField": "expression", "GList": "expression",
+	"GStruct": "expression", "GTCPOption": "TCP option", "GIPItem": "ip info",
+	"GSACKBlock": "TCP SACK left sequence number", "GMPLS": "'('",
+	"GGREField": "GRE header field (flags, sum, off, key, seq)",
+	"GGREFlag":  "GRE flag (none, checksum present, key present, sequence# present)",
+	"GSeq":      "sequence range start:end(length)", "GPorts": "ports",
+}
+
+func symbolName(s string) string {
+	for name, k := range tokSymbols {
+		if strings.EqualFold(name, s) {
+			return kindNames[kindOf(k)]
+		}
+	}
+	return s
 }
 
 func (p *parser) errorf(pos Pos, format string, args ...any) {
@@ -241,6 +388,12 @@ func (p *parser) errorf(pos Pos, format string, args ...any) {
 		p.errs = append(p.errs, &Error{Pos: pos, Msg: "too many errors"})
 		panic(bailout{fatal: true})
 	}
+}
+
+// fail reports an error and abandons the event, as a syntax error does.
+func (p *parser) fail(pos Pos, format string, args ...any) {
+	p.errorf(pos, format, args...)
+	panic(bailout{})
 }
 
 // finishErrors sorts the errors, keeps one per line, and fills in the
@@ -286,107 +439,6 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// --- script ---
-
-// script = option* [command] event+ [command] EOF .
-func (p *parser) parseScript() *Script {
-	s := &Script{File: p.file, Source: p.src}
-	if off, msg := checkEncoding(p.src); off >= 0 {
-		p.errorf(offsetPos(p.file, p.src, off), "%s", msg)
-		return nil
-	}
-	lx, err := lexDef.LexString(p.file, string(p.src))
-	if err != nil {
-		p.errorf(Pos{File: p.file}, "%v", err)
-		return nil
-	}
-	p.lx = lx
-
-	defines := map[string]string{}
-	for p.cur().kind == tOption {
-		p.recover(func() {
-			o := p.parseOption()
-			s.Options = append(s.Options, o)
-			if o.Name == "define" && o.HasValue {
-				if name, val, ok := strings.Cut(o.Value, "="); ok && name != "" {
-					defines[name] = val
-				} else {
-					p.errorf(o.Pos, "bad definition: %s", o.Value)
-				}
-			}
-		})
-	}
-	for k, v := range p.opts.Defines {
-		defines[k] = v
-	}
-	if len(defines) > 0 {
-		p.defines = defines
-		for i := range p.buf {
-			substitute(&p.buf[i], defines)
-		}
-	}
-
-	if t := p.cur(); t.kind == tBacktick {
-		p.next()
-		s.Init = &Command{Pos: t.pos, Text: t.text}
-	}
-	for p.cur().kind != tEOF {
-		t := p.cur()
-		if t.kind == tBacktick {
-			p.next()
-			s.Cleanup = &Command{Pos: t.pos, Text: t.text}
-			if n := p.cur(); n.kind != tEOF {
-				p.errorf(n.pos, "expected EOF after the cleanup command (or a time before the command), found %s", p.describe(n))
-			}
-			break
-		}
-		p.recover(func() {
-			s.Events = append(s.Events, p.parseEvent())
-		})
-	}
-	if len(s.Events) == 0 && len(p.errs) == 0 {
-		pos := p.prev.pos
-		if pos.Line == 0 {
-			pos = Pos{p.file, 1, 1}
-		}
-		p.errorf(pos, "expected an event, found EOF (a script needs at least one event)")
-	}
-	p.checkTimes(s)
-	return s
-}
-
-// recover runs f, and after a syntax error in it skips to the start of a
-// line that can begin an event.
-func (p *parser) recover(f func()) {
-	defer func() {
-		if r := recover(); r != nil {
-			b, ok := r.(bailout)
-			if !ok || b.fatal {
-				panic(r)
-			}
-			p.sync()
-		}
-	}()
-	f()
-}
-
-func (p *parser) sync() {
-	line := p.cur().pos.Line
-	if p.prev.pos.Line > line {
-		line = p.prev.pos.Line
-	}
-	for {
-		t := p.cur()
-		if t.kind == tEOF {
-			return
-		}
-		if t.lineStart && t.pos.Line > line && startsEvent(t) {
-			return
-		}
-		p.next()
-	}
-}
-
 func startsEvent(t token) bool {
 	switch t.kind {
 	case tInt, tFloat, tBacktick, tOption:
@@ -409,117 +461,79 @@ func offsetPos(file string, src []byte, off int) Pos {
 	return Pos{file, line, col}
 }
 
-// option = OPTION ['=' value] .
-// value  = INTEGER | HEX | FLOAT | WORD | STRING | IPV4 | IPV6
-//
-//	| WORD '=' (WORD | INTEGER | STRING | COMMAND) .
-func (p *parser) parseOption() *Option {
-	t := p.next()
-	o := &Option{Pos: t.pos, Name: t.text}
-	if !p.acceptPunct("=") {
+// unquote returns the text of a string or command token, without its
+// quotes.
+func unquote(t lexer.Token) string { return t.Value[1 : len(t.Value)-1] }
+
+// --- lowering: options and events ---
+
+// lowerOption lowers option = OPTION ['=' value] .
+func (p *parser) lowerOption(g *gOption) *Option {
+	o := &Option{Pos: p.pos(g.Name.Pos), Name: g.Name.Value[2:]}
+	v := g.Value
+	if v == nil {
 		return o
 	}
 	o.HasValue = true
-	v := p.cur()
-	switch v.kind {
-	case tInt, tHex, tFloat, tString, tIPv4, tIPv6:
-		p.next()
-		o.Value = v.text
-	case tWord:
-		p.next()
-		o.Value = v.text
-		if p.acceptPunct("=") {
-			w := p.cur()
-			switch w.kind {
-			case tWord, tInt, tHex, tFloat, tIPv4, tIPv6:
-				o.Value += "=" + w.text
-			case tString:
-				o.Value += "=\"" + w.text + "\""
-			case tBacktick:
-				o.Value += "=`" + w.text + "`"
-			default:
-				p.syntaxError("definition value")
-			}
-			p.next()
+	switch {
+	case v.Lit != nil:
+		o.Value = v.Lit.Value
+		if isKind(v.Lit, tString) {
+			o.Value = unquote(*v.Lit)
 		}
-	default:
-		p.syntaxError("option value")
+	case v.Word != nil:
+		o.Value = v.Word.Value
+		if w := v.Def; w != nil {
+			switch kindOf(w.Type) {
+			case tString:
+				o.Value += "=\"" + unquote(*w) + "\""
+			case tBacktick:
+				o.Value += "=`" + unquote(*w) + "`"
+			default:
+				o.Value += "=" + w.Value
+			}
+		}
 	}
 	return o
 }
 
-// --- events ---
-
-// event = time action .
-// action = packet | syscall | COMMAND | CODE .
-func (p *parser) parseEvent() *Event {
-	tm := p.parseTime()
+// lowerEvent lowers event = time action .
+func (p *parser) lowerEvent(g *gEvent) *Event {
+	tm := p.lowerTime(&g.Time)
 	e := &Event{Pos: tm.Pos, Time: tm}
-	t := p.cur()
 	switch {
-	case t.kind == tPunct && (t.text == "<" || t.text == ">"):
-		e.Packet = p.parsePacket()
-	case t.kind == tBacktick:
-		p.next()
-		e.Command = &Command{Pos: t.pos, Text: t.text}
-	case t.kind == tCode:
-		p.next()
-		e.Code = &Code{Pos: t.pos, Text: t.text}
-	case t.kind == tWord || t.kind == tEllipsis:
-		e.Syscall = p.parseSyscall()
-	default:
-		p.syntaxError("packet, system call, command or code block")
+	case g.Packet != nil:
+		e.Packet = p.lowerPacket(g.Packet)
+	case g.Command != nil:
+		e.Command = &Command{Pos: p.pos(g.Command.Pos), Text: unquote(*g.Command)}
+	case g.Code != nil:
+		e.Code = &Code{Pos: p.pos(g.Code.Pos), Text: codeText(g.Code.Value)}
+	case g.Syscall != nil:
+		e.Syscall = p.lowerSyscall(g.Syscall)
 	}
 	p.checkEventTime(e)
 	return e
 }
 
-// time = '+' num ['~' '+' num] | '*' | num ['~' num] .
-func (p *parser) parseTime() EventTime {
-	t := p.cur()
-	et := EventTime{Pos: t.pos}
-	switch {
-	case t.kind == tPunct && t.text == "*":
-		p.next()
-		et.Kind = TimeAny
-	case t.kind == tPunct && t.text == "+":
-		p.next()
-		et.Kind = TimeRelative
-		et.Start = p.parseSeconds()
-		if p.acceptPunct("~") {
-			et.Kind = TimeRelativeRange
-			p.expectPunct("+")
-			et.End = p.parseSeconds()
-		}
-	case t.kind == tInt || t.kind == tFloat:
-		et.Kind = TimeAbsolute
-		et.Start = p.parseSeconds()
-		if p.acceptPunct("~") {
-			et.Kind = TimeAbsoluteRange
-			if p.isPunct("+") {
-				p.syntaxError("absolute end time (both ends of a range are absolute or both relative)")
-			}
-			et.End = p.parseSeconds()
-		}
-	default:
-		p.syntaxErrorOpt("event time", true)
+func (p *parser) lowerTime(g *gTime) EventTime {
+	et := EventTime{Pos: p.pos(g.Pos), Kind: g.Kind}
+	if g.Kind != TimeAny {
+		et.Start = p.seconds(g.Start)
 	}
-	if (et.Kind == TimeAbsoluteRange || et.Kind == TimeRelativeRange) && et.End < et.Start {
-		p.errorf(et.Pos, "time range is backwards")
+	if g.Kind == TimeAbsoluteRange || g.Kind == TimeRelativeRange {
+		et.End = p.seconds(g.End)
+		if et.End < et.Start {
+			p.errorf(et.Pos, "time range is backwards")
+		}
 	}
 	return et
 }
 
-// parseSeconds reads a time in seconds ("1", "1.5", ".001") exactly.
-func (p *parser) parseSeconds() time.Duration {
-	t := p.cur()
-	if t.kind != tInt && t.kind != tFloat {
-		p.syntaxError("time in seconds")
-	}
-	p.next()
-	d, err := parseDuration(t.text)
+// seconds reads a time in seconds ("1", "1.5", ".001") exactly.
+func (p *parser) seconds(t lexer.Token) time.Duration {
+	d, err := parseDuration(t.Value)
 	if err != nil {
-		p.errorf(t.pos, "%v", err)
+		p.errorf(p.pos(t.Pos), "%v", err)
 	}
 	return d
 }
@@ -549,31 +563,27 @@ func parseDuration(s string) (time.Duration, error) {
 
 // --- numbers ---
 
-// number reads an integer (decimal or hex) that must fit in bits bits,
-// naming it what in messages.
-func (p *parser) number(what string, bits uint) uint64 {
-	t := p.cur()
-	if t.kind != tInt && t.kind != tHex {
-		p.syntaxError(what)
-	}
-	p.next()
-	return p.checkUint(t, what, bits)
+// number checks that a number of the grammar fits in its bits.
+func (p *parser) number(n number) uint64 {
+	what, bits := n.label()
+	return p.checkUint(n.token(), what, bits)
 }
 
-func (p *parser) checkUint(t token, what string, bits uint) uint64 {
+func (p *parser) checkUint(t lexer.Token, what string, bits uint) uint64 {
 	var v uint64
 	var err error
-	if t.kind == tHex {
-		v, err = strconv.ParseUint(t.text[2:], 16, 64)
+	pos := p.pos(t.Pos)
+	if isKind(&t, tHex) {
+		v, err = strconv.ParseUint(t.Value[2:], 16, 64)
 	} else {
-		if strings.HasPrefix(t.text, "-") {
-			p.errorf(t.pos, "%s %s out of range (negative)", what, t.text)
+		if strings.HasPrefix(t.Value, "-") {
+			p.errorf(pos, "%s %s out of range (negative)", what, t.Value)
 			return 0
 		}
-		v, err = strconv.ParseUint(t.text, 10, 64)
+		v, err = strconv.ParseUint(t.Value, 10, 64)
 	}
 	if err != nil || (bits < 64 && v >= 1<<bits) {
-		p.errorf(t.pos, "%s %s out of range for %d bits", what, t.text, bits)
+		p.errorf(pos, "%s %s out of range for %d bits", what, t.Value, bits)
 		return 0
 	}
 	return v

@@ -3,234 +3,172 @@ package parser
 import (
 	"strconv"
 	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// maxDepth bounds expression nesting so hostile input cannot exhaust the
-// stack.
+// maxDepth bounds bracket nesting so hostile input cannot exhaust the
+// stack (see lexTokens).
 const maxDepth = 100
 
-// syscall = ['...' time] WORD '(' [expr {',' expr}] ')' '=' expr
-//
-//	[WORD note] [note] .
-//
-// note = '(' any-token* ')' .
-func (p *parser) parseSyscall() *Syscall {
-	sc := &Syscall{}
-	if p.cur().kind == tEllipsis {
-		p.next()
+// lowerSyscall lowers syscall = ['...' seconds] WORD '(' [expr {',' expr}] ')' '=' expr tail .
+func (p *parser) lowerSyscall(g *gSyscall) *Syscall {
+	sc := &Syscall{Pos: p.pos(g.Name.Pos), Name: g.Name.Value}
+	if g.End != nil {
 		sc.HasEnd = true
-		sc.End = p.parseSeconds()
+		sc.End = p.seconds(g.End.Tok)
 	}
-	name := p.cur()
-	if name.kind != tWord {
-		p.syntaxError("system call name")
-	}
-	p.next()
-	sc.Pos, sc.Name = name.pos, name.text
-	p.expectPunct("(")
 	sc.Args = []Expr{}
-	if !p.isPunct(")") {
-		for {
-			sc.Args = append(sc.Args, p.parseExpr())
-			if !p.acceptPunct(",") {
-				break
-			}
+	for _, a := range g.Args {
+		sc.Args = append(sc.Args, p.lowerExpr(a))
+	}
+	sc.Result = p.lowerExpr(g.Result)
+	if t := g.Tail.Errno; t != nil {
+		sc.Errno = t.Value
+		if g.Tail.NoNote != "" {
+			p.errorf(p.pos(t.Pos), "%s", g.Tail.NoNote)
 		}
 	}
-	p.expectPunct(")")
-	p.expectPunct("=")
-	sc.Result = p.parseExpr()
-	if t := p.cur(); t.kind == tWord && !t.lineStart {
-		p.next()
-		sc.Errno = t.text
-		if !p.isPunct("(") {
-			p.errorf(t.pos, "errno %s must be followed by a (note), found %s", t.text, p.describe(p.cur()))
-			return sc
+	if g.Tail.HasNote {
+		words := make([]string, len(g.Tail.Note))
+		for i, t := range g.Tail.Note {
+			words[i] = p.rawOf(t)
 		}
-	}
-	if p.isPunct("(") {
-		sc.Note = p.parseNote()
+		sc.Note = strings.Join(words, " ")
 	}
 	return sc
 }
 
-func (p *parser) parseNote() string {
-	open := p.next()
-	var words []string
-	for !p.isPunct(")") {
-		t := p.cur()
-		if t.kind == tEOF || (t.lineStart && t.pos.Line > open.pos.Line && startsEvent(t)) {
-			p.syntaxError("')' closing the note")
-		}
-		if t.kind == tPunct && t.text == "(" {
-			p.syntaxError("')' closing the note")
-		}
-		p.next()
-		words = append(words, t.raw)
+// lowerExpr lowers expr = WORD '=' expr | or .
+func (p *parser) lowerExpr(g *gExpr) Expr {
+	if g.Name != nil {
+		w := &Word{Pos: p.pos(g.Name.Pos), Name: g.Name.Value}
+		return &BinaryExpr{Pos: p.pos(p.nextTok(*g.Name).Pos), Op: "=", X: w, Y: p.lowerExpr(g.Value)}
 	}
-	p.next()
-	return strings.Join(words, " ")
+	return p.lowerOr(g.Or)
 }
 
-// expr = assign .
-// assign = or ['=' assign] .   (only after a WORD)
-// or = primary {'|' primary} .
-func (p *parser) parseExpr() Expr {
-	x := p.parseOr()
-	if w, ok := x.(*Word); ok && p.isPunct("=") {
-		op := p.next()
-		return &BinaryExpr{Pos: op.pos, Op: "=", X: w, Y: p.parseExpr()}
+// nextTok returns the grammar token after t.
+func (p *parser) nextTok(t lexer.Token) lexer.Token {
+	i := p.index(t)
+	if i+1 < len(p.toks) {
+		return p.toks[i+1]
+	}
+	return t
+}
+
+// lowerOr lowers or = primary {'|' primary} .
+func (p *parser) lowerOr(g *gOr) Expr {
+	x := p.lowerPrimary(g.X)
+	for _, op := range g.Rest {
+		x = &BinaryExpr{Pos: p.pos(op.Pos), Op: "|", X: x, Y: p.lowerPrimary(op.Y)}
 	}
 	return x
 }
 
-func (p *parser) parseOr() Expr {
-	x := p.parsePrimary()
-	for p.isPunct("|") {
-		op := p.next()
-		y := p.parsePrimary()
-		x = &BinaryExpr{Pos: op.pos, Op: "|", X: x, Y: y}
-	}
-	return x
-}
-
-// primary = '...' | INT | HEX | STRING {STRING} ['...']
-//
-//	| '[' [elem {',' elem}] ']' | '{' [field {',' field}] '}'
-//	| '(' [field {',' field}] ')' | WORD ['(' [expr {',' expr}] ')'] .
-func (p *parser) parsePrimary() Expr {
-	p.depth++
-	defer func() { p.depth-- }()
-	if p.depth > maxDepth {
-		p.errorf(p.cur().pos, "expression nested too deeply")
-		panic(bailout{})
-	}
-	t := p.cur()
-	switch t.kind {
-	case tEllipsis:
-		p.next()
-		return &Ellipsis{Pos: t.pos}
-	case tInt, tHex:
-		p.next()
-		return p.intLit(t)
-	case tString:
-		p.next()
-		s := &StringLit{Pos: t.pos, Value: t.text}
-		for p.cur().kind == tString {
-			s.Value += p.next().text
-		}
-		if p.cur().kind == tEllipsis {
-			p.next()
-			s.Ellipsis = true
+// lowerPrimary lowers a primary expression.
+func (p *parser) lowerPrimary(g *gPrimary) Expr {
+	pos := p.pos(g.Pos)
+	switch {
+	case g.Ellipsis:
+		return &Ellipsis{Pos: pos}
+	case g.Int != nil:
+		return p.intLit(*g.Int)
+	case g.Strings != nil:
+		s := &StringLit{Pos: pos, Ellipsis: g.StrDots}
+		for _, t := range g.Strings {
+			s.Value += unquote(t.Tok)
 		}
 		return s
-	case tWord:
-		p.next()
-		if p.isPunct("(") && p.cur().pos.Line == t.pos.Line {
-			p.next()
-			c := &CallExpr{Pos: t.pos, Func: t.text, Args: []Expr{}}
-			if !p.isPunct(")") {
-				for {
-					c.Args = append(c.Args, p.parseExpr())
-					if !p.acceptPunct(",") {
-						break
-					}
-				}
-			}
-			p.expectPunct(")")
-			return c
+	case g.List != nil:
+		l := &ListExpr{Pos: pos, Elems: []Expr{}}
+		for _, e := range g.List.Elems {
+			l.Elems = append(l.Elems, p.lowerElem(e))
 		}
-		return &Word{Pos: t.pos, Name: t.text}
-	case tPunct:
-		switch t.text {
-		case "[":
-			p.next()
-			l := &ListExpr{Pos: t.pos, Elems: []Expr{}}
-			if !p.isPunct("]") {
-				for {
-					l.Elems = append(l.Elems, p.parseElem())
-					if !p.acceptPunct(",") {
-						break
-					}
-				}
-			}
-			p.expectPunct("]")
-			return l
-		case "{", "(":
-			p.next()
-			closer := "}"
-			if t.text == "(" {
-				closer = ")"
-			}
-			s := &StructExpr{Pos: t.pos, Fields: []*Field{}, Paren: t.text == "("}
-			if !p.isPunct(closer) {
-				for {
-					s.Fields = append(s.Fields, p.parseField())
-					if !p.acceptPunct(",") {
-						break
-					}
-				}
-			}
-			p.expectPunct(closer)
-			return s
+		return l
+	case g.Struct != nil:
+		return p.lowerStruct(g.Struct, pos)
+	case g.Word != nil && g.Call != nil:
+		c := &CallExpr{Pos: pos, Func: g.Word.Value, Args: []Expr{}}
+		for _, a := range g.Call.Args {
+			c.Args = append(c.Args, p.lowerExpr(a))
 		}
+		return c
+	case g.Word != nil:
+		return &Word{Pos: pos, Name: g.Word.Value}
 	}
-	p.syntaxError("expression")
+	p.fail(pos, "expected expression")
 	return nil
 }
 
-// startsExpr reports whether t can begin an expression.
-func startsExpr(t token) bool {
-	switch t.kind {
-	case tEllipsis, tInt, tHex, tString, tWord:
-		return true
-	case tPunct:
-		return t.text == "[" || t.text == "{" || t.text == "("
+// lowerStruct lowers struct = ('{' | '(') [field {',' field}] ('}' | ')') .
+func (p *parser) lowerStruct(g *gStruct, pos Pos) Expr {
+	closer, fields := "}", g.BraceFields
+	if !g.Brace {
+		closer, fields = ")", g.ParenFields
 	}
-	return false
+	s := &StructExpr{Pos: pos, Fields: []*Field{}, Paren: !g.Brace}
+	for _, f := range fields {
+		s.Fields = append(s.Fields, p.lowerField(f, closer))
+	}
+	return s
 }
 
-// field = (WORD | call) '=' expr | WORD expr | expr .
+// failExpected reports that what was expected where t was found, and
+// abandons the event.
+func (p *parser) failExpected(t lexer.Token, what string) {
+	pos, msg := expectedMsg(p.prevOf(t), t, what, false)
+	p.fail(p.pos(pos), "%s", msg)
+}
+
+// lowerField lowers field = (WORD | call) '=' expr | WORD expr | expr .
 // The "WORD expr" form is the reference's GRE and MPLS fields ("sum 0",
 // "label 1").
-func (p *parser) parseField() *Field {
-	pos := p.cur().pos
-	x := p.parseOr()
-	switch k := x.(type) {
-	case *Word, *CallExpr:
-		if p.acceptPunct("=") {
-			return &Field{Pos: pos, Key: k, Value: p.parseExpr()}
+func (p *parser) lowerField(g *gField, closer string) *Field {
+	pos := p.pos(g.Pos)
+	x := p.lowerOr(g.X)
+	switch {
+	case g.Eq != nil:
+		switch x.(type) {
+		case *Word, *CallExpr:
+			return &Field{Pos: pos, Key: x, Value: p.lowerExpr(g.Value)}
 		}
-		if w, ok := k.(*Word); ok && startsExpr(p.cur()) {
-			return &Field{Pos: pos, Key: w, Value: p.parseOr()}
+		p.failExpected(*g.Eq, "'"+closer+"'")
+	case g.Juxt != nil:
+		if w, ok := x.(*Word); ok {
+			return &Field{Pos: pos, Key: w, Value: p.lowerOr(g.Juxt)}
 		}
+		p.failExpected(p.firstTok(g.Juxt), "'"+closer+"'")
 	}
 	return &Field{Pos: pos, Value: x}
 }
 
-// elem = expr | WORD expr .
-// The juxtaposed form ("checksum present" in GRE flags) becomes a
-// BinaryExpr with Op " ".
-func (p *parser) parseElem() Expr {
-	x := p.parseExpr()
-	if w, ok := x.(*Word); ok && startsExpr(p.cur()) {
-		return &BinaryExpr{Pos: w.Pos, Op: " ", X: w, Y: p.parseOr()}
-	}
-	return x
+// firstTok returns the first token of an or expression.
+func (p *parser) firstTok(g *gOr) lexer.Token {
+	return p.toks[p.indexAt(g.X.Pos.Offset)]
 }
 
-func (p *parser) intLit(t token) *IntLit {
-	lit := &IntLit{Pos: t.pos, Text: t.raw}
+// lowerElem lowers elem = WORD or | expr .
+func (p *parser) lowerElem(g *gElem) Expr {
+	if g.Key != nil {
+		w := &Word{Pos: p.pos(g.Key.Pos), Name: g.Key.Value}
+		return &BinaryExpr{Pos: w.Pos, Op: " ", X: w, Y: p.lowerOr(g.Val)}
+	}
+	return p.lowerExpr(g.Expr)
+}
+
+func (p *parser) intLit(t lexer.Token) *IntLit {
+	lit := &IntLit{Pos: p.pos(t.Pos), Text: p.rawOf(t)}
 	var err error
-	if t.kind == tHex {
+	if isKind(&t, tHex) {
 		var u uint64
-		u, err = strconv.ParseUint(t.text[2:], 16, 64)
+		u, err = strconv.ParseUint(t.Value[2:], 16, 64)
 		lit.Value = int64(u)
 	} else {
-		lit.Value, err = strconv.ParseInt(t.text, 10, 64)
+		lit.Value, err = strconv.ParseInt(t.Value, 10, 64)
 	}
 	if err != nil {
-		p.errorf(t.pos, "integer %s too large", t.raw)
+		p.errorf(lit.Pos, "integer %s too large", lit.Text)
 	}
 	return lit
 }
