@@ -401,8 +401,15 @@ func (r *runner) sniffFor(s *socket, deadline time.Time) (sniffed, error) {
 		}
 		src := netip.AddrPortFrom(d.Src.Unmap(), d.TCP.SourcePort())
 		dst := netip.AddrPortFrom(d.Dst.Unmap(), d.TCP.DestinationPort())
+		// A socket that does not know its port yet (a fast-open sendto)
+		// claims only a SYN, as the reference's connect matching does.
+		fl := d.TCP.Flags()
+		learning := s.local.Port() == 0
+		if learning && (fl&packet.SYN == 0 || fl&packet.ACK != 0) {
+			continue
+		}
 		if s.matchesOutbound(src, dst) {
-			if s.local.Port() == 0 {
+			if learning {
 				s.local = src
 			}
 			return sniffed{d: d, layers: layers, time: f.Time}, nil

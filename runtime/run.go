@@ -314,6 +314,9 @@ func sleepThread(d time.Duration) {
 // to a few microseconds at SCHED_RR (see bench/README.md).
 func (r *runner) waitFor(es *eventState, what string) {
 	target := r.start.Add(es.time)
+	// A blocking call that returns meanwhile must be able to take r.mu and
+	// record its result (an accepted fd, say) before this event runs.
+	r.mu.Unlock()
 	for {
 		left := time.Until(target)
 		if left <= 0 {
@@ -323,6 +326,7 @@ func (r *runner) waitFor(es *eventState, what string) {
 			sleepThread(left - spinWindow)
 		}
 	}
+	r.mu.Lock()
 	if r.numEvents > 0 {
 		if msg := r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, r.now(), r.lastT(), what); msg != "" {
 			panic(&Failure{Pos: es.ev.Pos, Msg: msg, Kind: FailTiming})
