@@ -21,8 +21,13 @@ const (
 	// --send_omit_free; a script named *v4.pkt skips ipv6 and *v6.pkt skips
 	// the two IPv4 variants.
 	Gtests Style = "gtests"
-	// Ksft is ksft_runner.sh: ipv4 and ipv6, every script in both.
+	// Ksft is ksft_runner.sh up to Linux 6.14: ipv4 and ipv6, every script
+	// in both.
 	Ksft Style = "ksft"
+	// KsftTFO is the current ksft_runner.sh: its variants also define
+	// TFO_COOKIE and TFO_COOKIE_ZERO, and a script with a --ip_version=
+	// option line runs in that variant only.
+	KsftTFO Style = "ksft-tfo"
 )
 
 // Variant is one address family of a runner with the flags it passes.
@@ -38,6 +43,13 @@ var (
 	ksftV6 = []string{"--ip_version=ipv6", "--mtu=1520", "--local_ip=fd3d:0a0b:17d6::1",
 		"--gateway_ip=fd3d:0a0b:17d6:8888::1", "--remote_ip=fd3d:fa7b:d17d::1",
 		"-D", "CMSG_LEVEL_IP=SOL_IPV6", "-D", "CMSG_TYPE_RECVERR=IPV6_RECVERR"}
+
+	ksftTFOV4 = append(append([]string{}, ksftV4[:5]...), "-D", "TFO_COOKIE=3021b9d889017eeb",
+		"-D", "TFO_COOKIE_ZERO=b7c12350a90dc8f5", "-D", "CMSG_LEVEL_IP=SOL_IP",
+		"-D", "CMSG_TYPE_RECVERR=IP_RECVERR")
+	ksftTFOV6 = append(append([]string{}, ksftV6[:5]...), "-D", "TFO_COOKIE=c1d1e9742a47a9bc",
+		"-D", "TFO_COOKIE_ZERO=82af1a8f9a205c34", "-D", "CMSG_LEVEL_IP=SOL_IPV6",
+		"-D", "CMSG_TYPE_RECVERR=IPV6_RECVERR")
 
 	gtestsV4 = []string{"--send_omit_free", "--ip_version=ipv4", "--local_ip=192.168.0.1",
 		"--gateway_ip=192.168.0.1", "--netmask_ip=255.255.0.0", "--remote_ip=192.0.2.1",
@@ -55,30 +67,61 @@ var (
 
 // Variants returns a style's variants in the order its runner uses them.
 func Variants(s Style) []Variant {
-	if s == Ksft {
+	switch s {
+	case Ksft:
 		return []Variant{{"ipv4", ksftV4}, {"ipv6", ksftV6}}
+	case KsftTFO:
+		return []Variant{{"ipv4", ksftTFOV4}, {"ipv6", ksftTFOV6}}
 	}
 	return []Variant{{"ipv4", gtestsV4}, {"ipv4-mapped-v6", gtestsV4Mapped}, {"ipv6", gtestsV6}}
 }
 
 // Applies reports whether the runner of style s runs script in variant v
-// (run_all.py's naming convention; ksft_runner.sh runs everything twice).
+// (run_all.py's naming convention; the old ksft_runner.sh runs everything
+// twice, the current one only the variant of a script's --ip_version= line
+// when it has one).
 func Applies(s Style, v Variant, script string) bool {
-	if s == Ksft {
+	switch s {
+	case Ksft:
 		return true
+	case KsftTFO:
+		ipv := scriptIPVersions(script)
+		return len(ipv) != 1 || ipv[0] == v.Name
 	}
+	script = filepath.Base(script)
 	if v.Name == "ipv6" {
 		return !strings.HasSuffix(script, "v4.pkt")
 	}
 	return !strings.HasSuffix(script, "v6.pkt")
 }
 
+// scriptIPVersions is ksft_runner.sh's `grep -E '^--ip_version=' script |
+// cut -d '=' -f 2`.
+func scriptIPVersions(script string) []string {
+	data, err := os.ReadFile(script)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "--ip_version=") {
+			f := strings.Split(line, "=")
+			out = append(out, strings.TrimSpace(f[1]))
+		}
+	}
+	return out
+}
+
 // DetectStyle picks the style of a corpus directory: the kernel's when a
-// ksft_runner.sh sits in it (or above it), Google's otherwise.
+// ksft_runner.sh sits in it (or above it) — the current one when it defines
+// TFO_COOKIE — Google's otherwise.
 func DetectStyle(dir string) Style {
 	d, _ := filepath.Abs(dir)
 	for d != "/" && d != "." {
-		if _, err := os.Stat(filepath.Join(d, "ksft_runner.sh")); err == nil {
+		if data, err := os.ReadFile(filepath.Join(d, "ksft_runner.sh")); err == nil {
+			if strings.Contains(string(data), "TFO_COOKIE") {
+				return KsftTFO
+			}
 			return Ksft
 		}
 		d = filepath.Dir(d)
@@ -136,7 +179,7 @@ func Jobs(corpus string, style Style) ([]Job, error) {
 	for _, s := range scripts {
 		rel, _ := filepath.Rel(root, s)
 		for _, v := range Variants(style) {
-			if Applies(style, v, filepath.Base(s)) {
+			if Applies(style, v, s) {
 				jobs = append(jobs, Job{Corpus: corpus, Style: style, Script: s, Rel: rel, Variant: v})
 			}
 		}

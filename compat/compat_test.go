@@ -32,6 +32,19 @@ func TestJobsFollowRunnerConventions(t *testing.T) {
 	if len(jobs) != 2 || jobs[0].Style != Ksft || jobs[1].Variant.Name != "ipv6" {
 		t.Errorf("ksft jobs: %+v", jobs)
 	}
+	// The current ksft_runner.sh defines TFO_COOKIE and honours a script's
+	// --ip_version= line.
+	os.WriteFile(filepath.Join(dir, "ksft_runner.sh"), []byte("-D TFO_COOKIE=3021b9d889017eeb\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "sub", "e.pkt"), []byte("// x\n--ip_version=ipv6\n"), 0o644)
+	jobs, _ = Jobs(filepath.Join(dir, "sub"), "")
+	got = nil
+	for _, j := range jobs {
+		got = append(got, j.Key())
+	}
+	if strings.Join(got, ",") != "d.pkt ipv4,d.pkt ipv6,e.pkt ipv6" || jobs[0].Style != KsftTFO ||
+		!strings.Contains(strings.Join(jobs[0].Variant.Args, " "), "TFO_COOKIE_ZERO=b7c12350a90dc8f5") {
+		t.Errorf("current ksft jobs: %v %+v", got, jobs)
+	}
 }
 
 func TestAgree(t *testing.T) {

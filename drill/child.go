@@ -190,6 +190,10 @@ type tunNetwork struct {
 
 func (n *tunNetwork) Inject(pkt []byte) error { return n.dev.WritePacket(pkt) }
 
+// InjectGSO injects a TCP packet as a GSO aggregate of mss-byte segments
+// (packetdrill's --mss).
+func (n *tunNetwork) InjectGSO(pkt []byte, mss int) error { return n.dev.WriteGSO(pkt, mss) }
+
 // Next returns the next frame. Like the reference, it takes one packet off
 // the device's transmit queue for each outgoing packet it reports, so the
 // kernel sees unsniffed packets as still queued in the host.

@@ -224,9 +224,11 @@ func (c *call) noteConnect(st *fdState, remote netip.AddrPort) {
 	c.r.sut = s
 }
 
-// noteLocalPort learns the port the kernel picked for a connecting socket.
+// noteLocalPort learns the port the kernel picked for a connecting socket
+// (also a new one: a socket dissolved by connect(AF_UNSPEC) gives up the
+// port of its former connection unless it was bound).
 func (c *call) noteLocalPort(st *fdState) {
-	if s := st.sock; s != nil && s.local.IsValid() && s.local.Port() == 0 {
+	if s := st.sock; s != nil && s.local.IsValid() && (s.local.Port() == 0 || s.state == sockConnecting) {
 		if got, e := unix.Getsockname(st.liveFD); e == nil {
 			s.local = netip.AddrPortFrom(s.local.Addr(), addrPortOf(got).Port())
 		}
@@ -266,7 +268,7 @@ func (c *call) buffer(i int, null bool, n int) []byte {
 	}
 	buf := make([]byte, n)
 	if s, ok := c.arg(i).(*parser.StringLit); ok {
-		copy(buf, s.Value)
+		copy(buf, c.strBytes(s))
 	}
 	return buf
 }

@@ -156,7 +156,7 @@ func sysOpen(c *call) (int, unix.Errno) {
 	c.checkKind(name, "string")
 	flags := c.s32Arg(1)
 	c.checkFD = true
-	p, err := unix.BytePtrFromString(name.(*parser.StringLit).Value)
+	p, err := unix.BytePtrFromString(string(c.strBytes(name.(*parser.StringLit))))
 	if err != nil {
 		return -1, unix.EINVAL
 	}

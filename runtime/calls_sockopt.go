@@ -21,7 +21,7 @@ func (c *call) optval(i int) []byte {
 	e := c.arg(i)
 	switch x := e.(type) {
 	case *parser.StringLit:
-		return []byte(x.Value)
+		return c.strBytes(x)
 	case *parser.ListExpr:
 		return binary.NativeEndian.AppendUint32(nil, uint32(c.s32BracketedArg(i)))
 	case *parser.StructExpr:
@@ -108,12 +108,13 @@ func sysGetsockopt(c *call) (int, unix.Errno) {
 		got := buf[:optlen]
 		switch w := want.(type) {
 		case *parser.StringLit:
-			if int(optlen) != len(w.Value) {
+			wv := c.strBytes(w)
+			if int(optlen) != len(wv) {
 				panic(c.fail("Bad getsockopt optval: expected optlen (%d bytes) does not match length of expected optval string '%s' (%d bytes)",
-					optlen, printable([]byte(w.Value)), len(w.Value)))
+					optlen, printable(wv), len(wv)))
 			}
-			if !bytes.Equal(got, []byte(w.Value)) {
-				panic(c.fail("Bad getsockopt optval: expected: '%s' actual: '%s'", printable([]byte(w.Value)), printable(got)))
+			if !bytes.Equal(got, wv) {
+				panic(c.fail("Bad getsockopt optval: expected: '%s' actual: '%s'", printable(wv), printable(got)))
 			}
 		case *parser.ListExpr:
 			if optlen != 4 {

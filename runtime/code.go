@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"io"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -13,7 +14,8 @@ import (
 // snippets to the end of the script; failing at the snippet's own line is
 // more useful, and the variables are the same snapshot either way.
 type codeRunner struct {
-	ev *inlinecode.Evaluator
+	ev  *inlinecode.Evaluator
+	mem []uint32 // SO_MEMINFO of the socket under test, bound as SK_MEMINFO_*
 }
 
 func newCodeRunner(out io.Writer) CodeRunner {
@@ -27,5 +29,24 @@ func (c *codeRunner) Exec(file string, line int, code string, info *unix.TCPInfo
 	if info != nil {
 		vars = inlinecode.TCPInfoVars(info)
 	}
+	if c.mem != nil {
+		vars = vars.Merge(inlinecode.MemInfoVars(c.mem))
+	}
 	return c.ev.Exec(file, line, code, vars)
+}
+
+// memInfo reads SO_MEMINFO of the socket under test, which the reference
+// also collects for every snippet (code.c, SK_MEMINFO_* variables).
+func (r *runner) memInfo() []uint32 {
+	if r.sut == nil || r.sut.liveFD < 0 {
+		return nil
+	}
+	mem := make([]uint32, unix.SK_MEMINFO_VARS)
+	l := uint32(4 * len(mem))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(r.sut.liveFD), unix.SOL_SOCKET, unix.SO_MEMINFO,
+		uintptr(unsafe.Pointer(&mem[0])), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 {
+		return nil
+	}
+	return mem[:l/4]
 }

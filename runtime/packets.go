@@ -108,9 +108,13 @@ func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) {
 	if pkt, err = wrapEncap(es.ev.Packet.Encap, pkt); err != nil {
 		panic(packetFail(es, "%v", err))
 	}
+	inject := r.net.Inject
+	if g, ok := r.net.(GSOInjector); ok && r.cfg.MSS > 0 && len(es.ev.Packet.Encap) == 0 {
+		inject = func(p []byte) error { return g.InjectGSO(p, r.cfg.MSS) }
+	}
 	r.waitFor(es, "inbound packet")
 	rec.ActualTime = r.now()
-	if err := r.net.Inject(pkt); err != nil {
+	if err := inject(pkt); err != nil {
 		panic(packetFail(es, "injecting packet: %v", err))
 	}
 	rec.Kind = "inbound"

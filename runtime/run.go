@@ -37,6 +37,14 @@ type Network interface {
 	Next(deadline time.Time) (Frame, error)
 }
 
+// GSOInjector is a Network that can also inject a TCP packet as a GSO
+// aggregate of mss-byte segments (virtio_net_hdr gso_type TCPV4/TCPV6), as
+// the reference does for every inbound TCP packet under --mss; the
+// aggregate's skb truesize, and so the advertised windows, depend on it.
+type GSOInjector interface {
+	InjectGSO(pkt []byte, mss int) error
+}
+
 // Observer is told about each event as it completes; trace, capture and
 // log writers implement it. Calls come from the event loop, in order.
 type Observer interface {
@@ -416,6 +424,9 @@ func (r *runner) runCode(es *eventState, rec *EventRecord) {
 		r.code = newCodeRunner(r.stdout)
 	}
 	info := r.tcpInfo()
+	if cr, ok := r.code.(*codeRunner); ok {
+		cr.mem = r.memInfo()
+	}
 	if err := r.code.Exec(r.script.File, es.ev.Code.Pos.Line, es.ev.Code.Text, info); err != nil {
 		panic(&Failure{Pos: es.ev.Pos, Kind: FailCode, Msg: fmt.Sprintf("error executing code: %v", err)})
 	}
