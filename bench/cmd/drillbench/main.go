@@ -373,6 +373,7 @@ func memory(dir string) {
 	cmd.Stdout = &out
 	check(cmd.Start())
 	parentHWM := sampleHWM(cmd.Process.Pid)
+	treePSS := samplePSS(cmd.Process.Pid)
 	err := cmd.Wait()
 	tree := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 	var rep struct {
@@ -386,8 +387,10 @@ func memory(dir string) {
 	}
 	child := rep.Results[0].MaxRSSKiB
 	parent := <-parentHWM
-	fmt.Printf("    godrill   parent %5.1f MiB + child %5.1f MiB = %5.1f MiB  (largest one process, wait4: %.1f MiB)\n",
+	pss := <-treePSS
+	fmt.Printf("    godrill   parent %5.1f MiB + child %5.1f MiB = %5.1f MiB RSS  (largest one process, wait4: %.1f MiB)\n",
 		mib(parent), mib(child), mib(parent+child), mib(tree))
+	fmt.Printf("    godrill   peak PSS of parent + child together: %5.1f MiB (shared pages of the one binary counted once)\n", mib(pss))
 	if *reference != "" {
 		c := refCommand(path)
 		if out, err := c.CombinedOutput(); err != nil {
@@ -399,6 +402,47 @@ func memory(dir string) {
 		fmt.Printf("    ratio godrill (sum)/reference: %.2f\n", float64(parent+child)/float64(r))
 	}
 	fmt.Println()
+}
+
+// samplePSS polls the proportional set size (Pss in smaps_rollup: each
+// shared page split between the processes mapping it) of pid and its
+// children every millisecond, and sends the largest sum seen (KiB). Summing
+// RSS instead counts the pages of the binary both processes run twice.
+func samplePSS(pid int) <-chan int64 {
+	ch := make(chan int64, 1)
+	pssOf := func(p string) int64 {
+		b, err := os.ReadFile("/proc/" + p + "/smaps_rollup")
+		if err != nil {
+			return 0
+		}
+		v, _ := statusField(string(b), "Pss:")
+		return v
+	}
+	go func() {
+		var peak int64
+		self := strconv.Itoa(pid)
+		for {
+			if _, err := os.Stat("/proc/" + self + "/smaps_rollup"); err != nil {
+				break
+			}
+			sum := pssOf(self)
+			// Children hang off whichever thread started them.
+			tasks, _ := os.ReadDir("/proc/" + self + "/task")
+			for _, t := range tasks {
+				if kids, err := os.ReadFile("/proc/" + self + "/task/" + t.Name() + "/children"); err == nil {
+					for _, k := range strings.Fields(string(kids)) {
+						sum += pssOf(k)
+					}
+				}
+			}
+			if sum > peak {
+				peak = sum
+			}
+			time.Sleep(time.Millisecond)
+		}
+		ch <- peak
+	}()
+	return ch
 }
 
 // sampleHWM polls /proc/PID/status until the process exits and sends its
