@@ -2,6 +2,7 @@ package drill
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +22,9 @@ type Invocation struct {
 	Flags  []Flag
 	Extras Extras
 	Files  []string
+	// suite is set when the invocation runs more than one script (or one
+	// script in several families).
+	suite bool
 }
 
 // Extras are godrill's own flags, beyond the reference's.
@@ -139,6 +143,21 @@ func (e *Extras) set(name, value string) error {
 	return nil
 }
 
+// perRun names a capture or log file for one run of a suite: with several
+// runs, "out.pcap" becomes "out.NAME.ipv6.pcap" so runs do not overwrite
+// each other's files.
+func (inv *Invocation) perRun(file, path, ipVersion string) string {
+	if !inv.suite {
+		return file
+	}
+	ext := filepath.Ext(file)
+	name := strings.TrimSuffix(filepath.Base(path), ".pkt")
+	if ipVersion == "" {
+		ipVersion = "default"
+	}
+	return strings.TrimSuffix(file, ext) + "." + name + "." + ipVersion + ext
+}
+
 // childArgs are the arguments of the sandboxed child for one script.
 func (inv *Invocation) childArgs(path, ipVersion string) []string {
 	var args []string
@@ -162,10 +181,10 @@ func (inv *Invocation) childArgs(path, ipVersion string) []string {
 		args = append(args, "--ascii")
 	}
 	if e.PcapFile != "" {
-		args = append(args, "--pcap="+e.PcapFile)
+		args = append(args, "--pcap="+inv.perRun(e.PcapFile, path, ipVersion))
 	}
 	if e.JSONFile != "" {
-		args = append(args, "--json="+e.JSONFile)
+		args = append(args, "--json="+inv.perRun(e.JSONFile, path, ipVersion))
 	}
 	return append(args, "--", path)
 }

@@ -24,7 +24,10 @@ packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_i
   --tcp_ts_tick_usecs --tcp_ts_ecr_scaled --strict_segments --non_fatal=packet --init_scripts
   --dry_run --send_omit_free -v/--verbose -D NAME=VALUE/--define=NAME=VALUE
 godrill flags: --trace --diagram [--ascii] --pcap FILE --json FILE --timeout DUR -j N
-  --junit FILE --format text|tap|json, --ip_version=ipv4,ipv6 or all
+  --junit FILE --format text|tap|json, --ip_version=ipv4,ipv6 or all,
+  --syscall_timeout DUR (a call without "..." that blocks; default 10s),
+  --command_timeout DUR (shell commands; default 60s)
+  (in a suite, --pcap/--json files are named per run: FILE.SCRIPT.FAMILY.EXT)
 exit codes: 0 pass, 1 the kernel differed from the script, 2 the script is invalid,
   3 godrill could not run (not root, no /dev/net/tun, bad flags)
 `
@@ -91,6 +94,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	jobs, err := expandJobs(inv)
+	inv.suite = len(jobs) > 1
 	if err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup
