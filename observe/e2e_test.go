@@ -260,7 +260,7 @@ func TestKernelSimultaneousClose(t *testing.T) {
 	if o.code != 0 {
 		t.Fatalf("exit %d\n%s%s", o.code, o.stdout, o.stderr)
 	}
-	if got, want := strings.Join(traceStates(t, o.stdout), " "), "SYN_RECV ESTABLISHED FIN_WAIT1 TIME_WAIT"; got != want {
+	if got, want := strings.Join(traceStates(t, o.stdout), " "), "LISTEN SYN_RECV ESTABLISHED FIN_WAIT1 TIME_WAIT"; got != want {
 		t.Errorf("kernel states %s, want %s\n%s", got, want, o.stdout)
 	}
 	for _, want := range []string{"ESTABLISHED → FIN_WAIT1", "FIN_WAIT1 → TIME_WAIT"} {
@@ -283,7 +283,7 @@ func TestKernelSimultaneousCloseCrossing(t *testing.T) {
 	if o.code != 0 {
 		t.Fatalf("exit %d\n%s%s", o.code, o.stdout, o.stderr)
 	}
-	if got, want := strings.Join(traceStates(t, o.stdout), " "), "SYN_RECV ESTABLISHED FIN_WAIT1 CLOSING TIME_WAIT"; got != want {
+	if got, want := strings.Join(traceStates(t, o.stdout), " "), "LISTEN SYN_RECV ESTABLISHED FIN_WAIT1 CLOSING TIME_WAIT"; got != want {
 		t.Errorf("kernel states %s, want %s\n%s", got, want, o.stdout)
 	}
 	for _, want := range []string{"FIN_WAIT1 → CLOSING", "CLOSING → TIME_WAIT"} {

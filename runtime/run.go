@@ -456,8 +456,14 @@ func (r *runner) finishEvent(rec *EventRecord) {
 
 // kernelState asks the probe for the state of the connection under test.
 func (r *runner) kernelState() string {
-	if r.probe == nil || r.sut == nil || !r.sut.local.IsValid() || !r.sut.remote.IsValid() {
+	if r.probe == nil || r.sut == nil || !r.sut.local.IsValid() {
 		return ""
+	}
+	if !r.sut.remote.IsValid() {
+		if r.sut.state != sockListening {
+			return ""
+		}
+		return r.probe(r.sut.local.String(), "") // the listener itself
 	}
 	return r.probe(r.sut.local.String(), r.sut.remote.String())
 }
