@@ -390,18 +390,9 @@ func (r *runner) outboundDeadline(es *eventState) time.Time {
 // listener's other children) are skipped, as the reference does: it only
 // ever matches sniffed packets against the socket under test.
 func (r *runner) sniffFor(s *socket, deadline time.Time) (sniffed, error) {
-	for {
-		f, err := r.net.Next(deadline)
-		if err != nil {
-			return sniffed{}, err
-		}
-		r.observeFrame(f)
-		if !f.Outgoing {
-			continue
-		}
-		layers, d, err := packet.Decap(f.Data)
-		if err != nil || d.TCP == nil {
-			continue
+	return r.sniffMatch(deadline, func(d *packet.Decoded) bool {
+		if d.TCP == nil {
+			return false
 		}
 		src := netip.AddrPortFrom(d.Src.Unmap(), d.TCP.SourcePort())
 		dst := netip.AddrPortFrom(d.Dst.Unmap(), d.TCP.DestinationPort())
@@ -410,15 +401,16 @@ func (r *runner) sniffFor(s *socket, deadline time.Time) (sniffed, error) {
 		fl := d.TCP.Flags()
 		learning := s.local.Port() == 0
 		if learning && (fl&packet.SYN == 0 || fl&packet.ACK != 0) {
-			continue
+			return false
 		}
-		if s.matchesOutbound(src, dst) {
-			if learning {
-				s.local = src
-			}
-			return sniffed{d: d, layers: layers, time: f.Time}, nil
+		if !s.matchesOutbound(src, dst) {
+			return false
 		}
-	}
+		if learning {
+			s.local = src
+		}
+		return true
+	})
 }
 
 func (r *runner) observeFrame(f Frame) {
