@@ -198,6 +198,9 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) {
 		// post-actions (fd maps) do not race with it.
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		if r.cfg.Verbose {
+			fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", c.sc.Name, secs(end))
+		}
 		r.finishCall(c, ret, errno)
 		if msg := r.verifyTime(c.es.ev.Time.Kind, c.es.endCall, 0, end, lastTimeT{c.es.time, true}, "system call return"); msg != "" {
 			panic(&Failure{Pos: c.es.ev.Pos, Kind: FailTiming, Msg: msg})
