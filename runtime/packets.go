@@ -91,7 +91,8 @@ func (r *runner) socketForPacket(es *eventState) *socket {
 // ephemeralPort reserves a port number for the scripted peer the way the
 // reference does: whatever the kernel hands out for a bind to port 0.
 func (r *runner) ephemeralPort() uint16 {
-	if p, err := kernelEphemeralPort(r.cfg); err == nil {
+	if p, fd, err := kernelEphemeralPort(r.cfg); err == nil {
+		r.reservedPorts = append(r.reservedPorts, fd)
 		return p
 	}
 	return 40000 + uint16(time.Now().UnixNano()%20000)

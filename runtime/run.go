@@ -150,10 +150,13 @@ type runner struct {
 	last      *eventState // the previous event
 	numEvents int
 
-	fds      map[int]*fdState // by script fd
-	sockets  []*socket
-	sut      *socket // socket under test
-	blocking *blockingCall
+	fds map[int]*fdState // by script fd
+	// reservedPorts are listening sockets holding the scripted peers'
+	// ephemeral ports until the end of the run.
+	reservedPorts []int
+	sockets       []*socket
+	sut           *socket // socket under test
+	blocking      *blockingCall
 	// mu is held by the event loop while it runs an event, and by a
 	// blocking call's thread while it checks its result.
 	mu   sync.Mutex

@@ -307,6 +307,10 @@ func (r *runner) closeAll() {
 			fd.closed = true
 		}
 	}
+	for _, fd := range r.reservedPorts {
+		unix.Close(fd)
+	}
+	r.reservedPorts = nil
 	for _, s := range r.sockets {
 		if s.injected && s.proto == unix.IPPROTO_TCP && r.net != nil {
 			r.net.Inject(resetPacket(s))
@@ -342,29 +346,35 @@ func addrPortOf(sa unix.Sockaddr) netip.AddrPort {
 }
 
 // kernelEphemeralPort asks the kernel for a free port by binding to port 0.
-func kernelEphemeralPort(cfg *Config) (uint16, error) {
+func kernelEphemeralPort(cfg *Config) (port uint16, fd int, err error) {
 	fam := unix.AF_INET
 	var sa unix.Sockaddr = &unix.SockaddrInet4{}
 	if cfg.IPVersion != IPv4 {
 		fam, sa = unix.AF_INET6, &unix.SockaddrInet6{}
 	}
-	fd, err := unix.Socket(fam, unix.SOCK_STREAM, 0)
+	fd, err = unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return 0, err
+		return 0, -1, err
 	}
-	defer unix.Close(fd)
-	if err := unix.Bind(fd, sa); err != nil {
-		return 0, err
+	// Listening keeps the port ours for the whole run, as the reference
+	// does (scripts' `ss` output shows this socket under both tools).
+	if err = unix.Bind(fd, sa); err == nil {
+		err = unix.Listen(fd, 100)
 	}
-	got, err := unix.Getsockname(fd)
+	var got unix.Sockaddr
+	if err == nil {
+		got, err = unix.Getsockname(fd)
+	}
+	if err == nil {
+		if port = addrPortOf(got).Port(); port == 0 {
+			err = errors.New("no port")
+		}
+	}
 	if err != nil {
-		return 0, err
+		unix.Close(fd)
+		return 0, -1, err
 	}
-	p := addrPortOf(got).Port()
-	if p == 0 {
-		return 0, errors.New("no port")
-	}
-	return p, nil
+	return port, fd, nil
 }
 
 // formatCall writes a call for logs: name(args).
