@@ -34,6 +34,7 @@ type Extras struct {
 	ASCII    bool          // --ascii: diagram without Unicode box drawing
 	PcapFile string        // --pcap FILE
 	JSONFile string        // --json FILE
+	SVGFile  string        // --svg FILE: the sequence diagram as SVG
 	Jobs     int           // -j N
 	JUnit    string        // --junit FILE
 	Format   string        // --format text|tap|json
@@ -43,7 +44,7 @@ type Extras struct {
 
 // godrillFlags take a value unless listed in godrillBool.
 var godrillFlags = map[string]bool{
-	"trace": true, "diagram": true, "ascii": true, "pcap": true, "json": true, "j": true,
+	"trace": true, "diagram": true, "ascii": true, "pcap": true, "json": true, "svg": true, "j": true,
 	"jobs": true, "junit": true, "format": true, "timeout": true,
 }
 var godrillBool = map[string]bool{"trace": true, "diagram": true, "ascii": true}
@@ -128,6 +129,8 @@ func (e *Extras) set(name, value string) error {
 		e.PcapFile = value
 	case "json":
 		e.JSONFile = value
+	case "svg":
+		e.SVGFile = value
 	case "j", "jobs":
 		e.Jobs, err = strconv.Atoi(value)
 	case "junit":
@@ -143,7 +146,7 @@ func (e *Extras) set(name, value string) error {
 	return nil
 }
 
-// perRun names a capture or log file for one run of a suite: with several
+// perRun names a capture, log or SVG file for one run of a suite: with several
 // runs, "out.pcap" becomes "out.NAME.ipv6.pcap" so runs do not overwrite
 // each other's files.
 func (inv *Invocation) perRun(file, path, ipVersion string) string {
@@ -185,6 +188,9 @@ func (inv *Invocation) childArgs(path, ipVersion string) []string {
 	}
 	if e.JSONFile != "" {
 		args = append(args, "--json="+inv.perRun(e.JSONFile, path, ipVersion))
+	}
+	if e.SVGFile != "" {
+		args = append(args, "--svg="+inv.perRun(e.SVGFile, path, ipVersion))
 	}
 	return append(args, "--", path)
 }

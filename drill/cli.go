@@ -23,11 +23,11 @@ packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_i
   --netmask_ip --bind_port --connect_port --mtu --mss --tolerance_usecs --tolerance_percent
   --tcp_ts_tick_usecs --tcp_ts_ecr_scaled --strict_segments --non_fatal=packet --init_scripts
   --dry_run --send_omit_free -v/--verbose -D NAME=VALUE/--define=NAME=VALUE
-godrill flags: --trace --diagram [--ascii] --pcap FILE --json FILE --timeout DUR -j N
+godrill flags: --trace --diagram [--ascii] --svg FILE --pcap FILE --json FILE --timeout DUR -j N
   --junit FILE --format text|tap|json, --ip_version=ipv4,ipv6 or all,
   --syscall_timeout DUR (a call without "..." that blocks; default 10s),
   --command_timeout DUR (shell commands; default 60s)
-  (in a suite, --pcap/--json files are named per run: FILE.SCRIPT.FAMILY.EXT)
+  (in a suite, --pcap/--json/--svg files are named per run: FILE.SCRIPT.FAMILY.EXT)
 exit codes: 0 pass, 1 the kernel differed from the script, 2 the script is invalid,
   3 godrill could not run (not root, no /dev/net/tun, bad flags)
 `

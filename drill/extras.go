@@ -15,7 +15,7 @@ import (
 
 // observers builds the trace, capture, diagram and log writers asked for.
 // The returned func finishes them with the run's outcome: it flushes the
-// files and prints the diagram, marking a failure.
+// files, prints the diagram and writes its SVG, marking a failure.
 func (e Extras) observers(path string, cfg *runtime.Config, stdout io.Writer) ([]runtime.Observer, func(error), error) {
 	var (
 		obs     []runtime.Observer
@@ -77,13 +77,18 @@ func (e Extras) observers(path string, cfg *runtime.Config, stdout io.Writer) ([
 		})
 	}
 	var diagram *observe.Diagram
-	if e.Diagram {
+	if e.Diagram || e.SVGFile != "" {
 		diagram = observe.NewDiagram(e.ASCII)
 		obs = append(obs, diagram)
 	}
 	finish := func(runErr error) {
 		closeAll()
-		if diagram != nil {
+		if e.SVGFile != "" {
+			if err := writeSVG(e.SVGFile, diagram, runErr); err != nil {
+				fmt.Fprintf(os.Stderr, "godrill: %v\n", err)
+			}
+		}
+		if e.Diagram {
 			fmt.Fprintln(stdout)
 			diagram.Render(stdout, runErr)
 		}
@@ -91,7 +96,29 @@ func (e Extras) observers(path string, cfg *runtime.Config, stdout io.Writer) ([
 	return obs, finish, nil
 }
 
-func (e Extras) wantsState() bool { return e.Trace || e.Diagram || e.JSONFile != "" }
+func (e Extras) wantsState() bool {
+	return e.Trace || e.Diagram || e.SVGFile != "" || e.JSONFile != ""
+}
+
+// writeSVG writes the diagram, with the run's outcome, to an SVG file.
+func writeSVG(path string, d *observe.Diagram, runErr error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(f)
+	err = d.RenderSVG(bw, runErr)
+	if ferr := bw.Flush(); err == nil {
+		err = ferr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %v", path, err)
+	}
+	return nil
+}
 
 // tcpStateProbe reads the connection's state with sock_diag, which also
 // sees request and time-wait sockets.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/godrill/godrill/packet"
@@ -81,32 +82,62 @@ func (d *Diagram) String() string {
 	return b.String()
 }
 
-func (d *Diagram) render(b *strings.Builder, runErr error) {
-	g := d.g
-	b.WriteString(strings.TrimRight(centered(map[int]string{kernelX: "kernel", peerX: "peer (script)"}), " ") + "\n")
-	if d.kernel != "" {
-		b.WriteString(strings.TrimRight(centered(map[int]string{kernelX: d.kernel, peerX: d.peer}), " ") + "\n")
-	}
-	row := func(time, kstate, inner, pstate string) {
-		line := fmt.Sprintf("%-*s%*s %s%s%s %s", timeW, time, stateW, kstate, g.vert, pad(inner, innerW), g.vert, pstate)
-		b.WriteString(strings.TrimRight(line, " ") + "\n")
-	}
-	row("", "", "", "")
+// stepKind is what one step of the sequence model draws.
+type stepKind int
 
-	var peer peerModel
-	kstate := ""
-	failMsg := ""
+const (
+	stepPeerState stepKind = iota // the peer's state changed between events
+	stepPacket                    // an arrow: a segment in or out
+	stepNote                      // a system call or command, on the kernel's side
+)
+
+// step is one step of a run's sequence, as every rendering draws it: the
+// text diagram and the SVG share this model, so the peer's inferred
+// states and the packet summaries are read in one place.
+type step struct {
+	kind    stepKind
+	at      time.Duration // actual time of the event (packets and notes)
+	text    string        // the segment in script syntax, or the note
+	inbound bool          // packet from the peer to the kernel
+	failed  bool          // the failing event
+	// kernelState is the kernel's state after the event where it changed.
+	kernelState string
+	// peerBefore is the peer's state written beside a packet's label (the
+	// last of the states it went through before sending or receiving it);
+	// peerState is the state the packet took the peer to, or the state of a
+	// stepPeerState, "" when unchanged.
+	peerBefore, peerState string
+}
+
+// sequence is a run's sequence of steps and the failure that ended it.
+type sequence struct {
+	steps   []step
+	failMsg string // the failing event's error, "" when none failed
+}
+
+// sequence builds the model from the recorded events, inferring the
+// peer's states with peerModel.
+func (d *Diagram) sequence() sequence {
+	var (
+		seq    sequence
+		peer   peerModel
+		kstate string
+	)
+	peerStates := func(states []string) {
+		for _, s := range states {
+			seq.steps = append(seq.steps, step{kind: stepPeerState, peerState: s})
+		}
+	}
 	for i := range d.events {
 		r := &d.events[i]
 		failed := r.Verdict == "fail"
 		if failed {
-			failMsg = r.Error
+			seq.failMsg = r.Error
 		}
 		ks := ""
 		if r.State != "" && r.State != kstate {
 			ks, kstate = r.State, r.State
 		}
-		at := fmt.Sprintf("%7.3f", r.ActualTime.Seconds())
 		seg, isSeg := parseSegment(r.Summary)
 		switch {
 		case r.Kind == "":
@@ -119,37 +150,70 @@ func (d *Diagram) render(b *strings.Builder, runErr error) {
 			} else if !failed {
 				before = peer.sent(seg)
 			}
-			for len(before) > 1 {
-				row("", "", "", before[0])
-				before = before[1:]
+			if len(before) > 1 {
+				peerStates(before[:len(before)-1])
+				before = before[len(before)-1:]
 			}
-			label := r.Summary
-			if failed {
+			seq.steps = append(seq.steps, step{
+				kind: stepPacket, at: r.ActualTime, text: r.Summary,
+				inbound: r.Kind == "inbound", failed: failed,
+				kernelState: ks, peerBefore: first(before), peerState: own,
+			})
+		default:
+			seq.steps = append(seq.steps, step{
+				kind: stepNote, at: r.ActualTime, text: eventText(r),
+				failed: failed, kernelState: ks,
+			})
+		}
+	}
+	peerStates(peer.flush())
+	return seq
+}
+
+func (d *Diagram) render(b *strings.Builder, runErr error) {
+	g := d.g
+	b.WriteString(strings.TrimRight(centered(map[int]string{kernelX: "kernel", peerX: "peer (script)"}), " ") + "\n")
+	if d.kernel != "" {
+		b.WriteString(strings.TrimRight(centered(map[int]string{kernelX: d.kernel, peerX: d.peer}), " ") + "\n")
+	}
+	row := func(time, kstate, inner, pstate string) {
+		line := fmt.Sprintf("%-*s%*s %s%s%s %s", timeW, time, stateW, kstate, g.vert, pad(inner, innerW), g.vert, pstate)
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
+	row("", "", "", "")
+
+	seq := d.sequence()
+	for _, s := range seq.steps {
+		at := fmt.Sprintf("%7.3f", s.at.Seconds())
+		switch s.kind {
+		case stepPeerState:
+			row("", "", "", s.peerState)
+		case stepPacket:
+			label := s.text
+			if s.failed {
 				label = g.fail + " " + label
 			}
-			row(at, "", centerIn(d.fit(label, innerW-2), innerW), first(before))
+			row(at, "", centerIn(d.fit(label, innerW-2), innerW), s.peerBefore)
 			shaft := g.horiz
-			if failed {
+			if s.failed {
 				shaft = g.dash
 			}
 			body := strings.Repeat(shaft, innerW-1)
-			if r.Kind == "inbound" {
-				row("", ks, g.left+body, own)
+			if s.inbound {
+				row("", s.kernelState, g.left+body, s.peerState)
 			} else {
-				row("", ks, body+g.right, own)
+				row("", s.kernelState, body+g.right, s.peerState)
 			}
-		default:
-			note := " " + eventText(r)
-			if failed {
+		case stepNote:
+			note := " " + s.text
+			if s.failed {
 				note = " " + g.fail + note
 			}
-			row(at, ks, d.fit(note, innerW), "")
+			row(at, s.kernelState, d.fit(note, innerW), "")
 		}
 	}
-	for _, s := range peer.flush() {
-		row("", "", "", s)
-	}
 	row("", "", "", "")
+	failMsg := seq.failMsg
 	if failMsg == "" && runErr != nil {
 		failMsg = runErr.Error()
 	}

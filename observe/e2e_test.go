@@ -1,19 +1,22 @@
 package observe
 
 // End-to-end tests: build godrill, run the simultaneous-close scripts
-// against the kernel with --trace, --pcap, --json and --diagram, and read
-// the outputs back. They need root and /dev/net/tun and skip without them.
+// against the kernel with --trace, --pcap, --json, --diagram and --svg,
+// and read the outputs back. They need root and /dev/net/tun and skip without them.
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -248,6 +251,41 @@ func checkLog(t *testing.T, path string, events int) []Record {
 	return recs
 }
 
+// checkSVG reads the --svg file back: a well-formed SVG document with
+// one arrow per packet.
+func checkSVG(t *testing.T, path string, packets int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := xml.NewDecoder(f)
+	root, arrows := "", 0
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s is not well-formed XML: %v", path, err)
+		}
+		if el, ok := tok.(xml.StartElement); ok {
+			if root == "" {
+				root = el.Name.Local
+			}
+			for _, a := range el.Attr {
+				if el.Name.Local == "line" && a.Name.Local == "class" && slices.Contains(strings.Fields(a.Value), "arrow") {
+					arrows++
+				}
+			}
+		}
+	}
+	if root != "svg" || arrows != packets {
+		t.Errorf("%s: root <%s> with %d arrows, want <svg> with %d", path, root, arrows, packets)
+	}
+}
+
 var handshakeSegs = []seg{
 	{"<", "S", 0, 0},
 	{">", "S.", 0, 1},
@@ -256,10 +294,12 @@ var handshakeSegs = []seg{
 }
 
 func TestKernelSimultaneousClose(t *testing.T) {
-	o := runScript(t, "scripts/simultaneous-close.pkt")
+	svg := filepath.Join(t.TempDir(), "run.svg")
+	o := runScript(t, "scripts/simultaneous-close.pkt", "--svg", svg)
 	if o.code != 0 {
 		t.Fatalf("exit %d\n%s%s", o.code, o.stdout, o.stderr)
 	}
+	checkSVG(t, svg, 6)
 	if got, want := strings.Join(traceStates(t, o.stdout), " "), "LISTEN SYN_RECV ESTABLISHED FIN_WAIT1 TIME_WAIT"; got != want {
 		t.Errorf("kernel states %s, want %s\n%s", got, want, o.stdout)
 	}

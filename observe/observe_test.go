@@ -2,10 +2,13 @@ package observe
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +148,92 @@ func TestDiagramGolden(t *testing.T) {
 				}
 			}
 			golden(t, tc.name, b.String())
+		})
+	}
+}
+
+// TestDiagramSVG renders the diagram's goldens as SVG: each is a
+// well-formed XML document with one arrow per packet event, and a failure
+// is drawn in red with its error text.
+func TestDiagramSVG(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		recs []runtime.EventRecord
+		err  error
+	}{
+		{"simultaneous-close.svg", simultaneousClose(), nil},
+		{"simultaneous-close-crossing.svg", crossing(), nil},
+		{"failure.svg", failing(), errors.New("reported by the failing event")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := NewDiagram(false)
+			d.SetAddrs("192.168.0.1:8080", "192.0.2.1:47013")
+			feed(tc.recs, d)
+			var b bytes.Buffer
+			if err := d.RenderSVG(&b, tc.err); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, b.String())
+
+			packets, fails := 0, 0
+			for _, r := range tc.recs {
+				if r.Kind == "inbound" || r.Kind == "outbound" {
+					packets++
+				}
+				if r.Verdict == "fail" {
+					fails++
+				}
+			}
+			arrows, failArrows, root := 0, 0, ""
+			var texts []string
+			dec := xml.NewDecoder(&b)
+			for {
+				tok, err := dec.Token()
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("not well-formed XML: %v", err)
+				}
+				switch tok := tok.(type) {
+				case xml.StartElement:
+					if root == "" {
+						root = tok.Name.Local
+					}
+					for _, a := range tok.Attr {
+						if a.Name.Local != "class" {
+							continue
+						}
+						classes := strings.Fields(a.Value)
+						if tok.Name.Local == "line" && slices.Contains(classes, "arrow") {
+							arrows++
+							if slices.Contains(classes, "fail") {
+								failArrows++
+							}
+						}
+					}
+				case xml.CharData:
+					texts = append(texts, string(tok))
+				}
+			}
+			if root != "svg" {
+				t.Errorf("root element %q, want svg", root)
+			}
+			if arrows != packets {
+				t.Errorf("%d arrows, want one per packet event: %d", arrows, packets)
+			}
+			if failArrows != fails {
+				t.Errorf("%d failed arrows, want %d", failArrows, fails)
+			}
+			all := strings.Join(texts, "\n")
+			for _, want := range []string{"kernel", "peer (script)", "192.168.0.1:8080", "F. 1:1(0) ack 1", "0.150", "FIN_WAIT1", "close(4) = 0"} {
+				if !strings.Contains(all, want) {
+					t.Errorf("SVG lacks %q", want)
+				}
+			}
+			if fails > 0 && !strings.Contains(all, "✗ simultaneous-close.pkt:39: error handling packet") {
+				t.Errorf("SVG lacks the failure's error text")
+			}
 		})
 	}
 }
