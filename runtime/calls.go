@@ -273,71 +273,73 @@ func (c *call) buffer(i int, null bool, n int) []byte {
 	return buf
 }
 
-func sysRecv(c *call) (int, unix.Errno) {
-	c.argCount(4)
-	fd, _ := c.liveFD(0)
+// bufArgs are the shared first arguments of send, recv and their -to/-from
+// forms: (fd, buffer, length, flags).
+type bufArgs struct {
+	fd    int
+	st    *fdState
+	buf   []byte
+	n     uintptr
+	flags int32
+}
+
+func (c *call) bufArgs(nargs int) bufArgs {
+	c.argCount(nargs)
+	fd, st := c.liveFD(0)
 	null := c.bufferArg(1)
 	buf := c.buffer(1, null, c.bufLen(2))
 	flags := c.s32Arg(3)
-	return rawKeep(buf, unix.SYS_RECVFROM, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)), uintptr(flags), 0, 0)
+	return bufArgs{fd: fd, st: st, buf: buf, n: uintptr(c.intArg(2)), flags: flags}
+}
+
+func sysRecv(c *call) (int, unix.Errno) {
+	a := c.bufArgs(4)
+	return rawKeep(a.buf, unix.SYS_RECVFROM, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), 0, 0)
 }
 
 func sysRecvfrom(c *call) (int, unix.Errno) {
-	c.argCount(6)
-	fd, _ := c.liveFD(0)
-	null := c.bufferArg(1)
-	buf := c.buffer(1, null, c.bufLen(2))
-	flags := c.s32Arg(3)
+	a := c.bufArgs(6)
 	c.ellipsisArg(4)
 	c.ellipsisArg(5)
 	rsa := heap[unix.RawSockaddrAny]()
 	l := heap[uint32]()
 	*l = unix.SizeofSockaddrAny
-	ret, errno := raw(unix.SYS_RECVFROM, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)), uintptr(flags),
+	ret, errno := raw(unix.SYS_RECVFROM, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags),
 		uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(l)))
 	goruntime.KeepAlive(rsa)
 	goruntime.KeepAlive(l)
-	goruntime.KeepAlive(buf)
+	goruntime.KeepAlive(a.buf)
 	return ret, errno
 }
 
 func sysSend(c *call) (int, unix.Errno) {
-	c.argCount(4)
-	fd, _ := c.liveFD(0)
-	null := c.bufferArg(1)
-	buf := c.buffer(1, null, c.bufLen(2))
-	flags := c.s32Arg(3)
-	return rawKeep(buf, unix.SYS_SENDTO, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)), uintptr(flags), 0, 0)
+	a := c.bufArgs(4)
+	return rawKeep(a.buf, unix.SYS_SENDTO, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), 0, 0)
 }
 
 // sysSendto always passes an address, as the reference does: the connect
 // address for "...", a bare family (AF_UNSPEC), or a sockaddr (godrill).
 // On a new socket it is a (fast-open) connect.
 func sysSendto(c *call) (int, unix.Errno) {
-	c.argCount(6)
-	fd, st := c.liveFD(0)
-	null := c.bufferArg(1)
-	buf := c.buffer(1, null, c.bufLen(2))
-	flags := c.s32Arg(3)
+	a := c.bufArgs(6)
 	c.ellipsisArg(5)
-	n := uintptr(c.intArg(2))
 	if fam, ok := c.familyArg(4); ok {
-		if st.sock != nil && fam == unix.AF_UNSPEC {
-			st.sock.state = sockNew
+		if a.st.sock != nil && fam == unix.AF_UNSPEC {
+			a.st.sock.state = sockNew
 		}
 		sa := familyAddr(fam)
-		ret, errno := raw(unix.SYS_SENDTO, uintptr(fd), bufPtr(buf), n, uintptr(flags), uintptr(unsafe.Pointer(sa)), unix.SizeofSockaddrAny)
+		ret, errno := raw(unix.SYS_SENDTO, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), uintptr(unsafe.Pointer(sa)), unix.SizeofSockaddrAny)
 		goruntime.KeepAlive(sa)
-		goruntime.KeepAlive(buf)
+		goruntime.KeepAlive(a.buf)
 		return ret, errno
 	}
 	remote := c.sockaddrArg(4, netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort))
-	c.noteConnect(st, remote)
+	c.noteConnect(a.st, remote)
 	sa := c.r.rawSockaddr(remote)
-	ret, errno := raw(unix.SYS_SENDTO, uintptr(fd), bufPtr(buf), n, uintptr(flags), bufPtr(sa), uintptr(len(sa)))
+	ret, errno := raw(unix.SYS_SENDTO, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), bufPtr(sa), uintptr(len(sa)))
 	goruntime.KeepAlive(sa)
-	goruntime.KeepAlive(buf)
-	c.noteLocalPort(st)
+	goruntime.KeepAlive(a.buf)
+	c.noteLocalPort(a.st)
 	return ret, errno
 }
 

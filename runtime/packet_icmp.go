@@ -34,17 +34,11 @@ func (r *runner) runICMP(es *eventState, rec *EventRecord) {
 		r.runOutboundICMP(es, rec, s, typ, code)
 		return
 	}
-	rec.Kind = "inbound"
 	pkt, err := r.buildInboundICMP(p, s, typ, code)
 	if err != nil {
 		panic(packetFail(es, "%v", err))
 	}
-	r.waitFor(es, "inbound packet")
-	rec.ActualTime = r.now()
-	if err := r.net.Inject(pkt); err != nil {
-		panic(packetFail(es, "injecting packet: %v", err))
-	}
-	r.traceInjected(pkt, rec.ActualTime, false)
+	r.injectAt(es, rec, pkt, r.net.Inject, false)
 }
 
 // buildInboundICMP builds an ICMP error from the scripted peer's address

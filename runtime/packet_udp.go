@@ -66,7 +66,6 @@ func (r *runner) runUDP(es *eventState, rec *EventRecord) {
 		dst = netip.AddrPortFrom(dst.Addr(), *u.DstPort)
 	}
 	if p.Direction == parser.Inbound {
-		rec.Kind = "inbound"
 		ipf := packet.IPFields{Src: src.Addr(), Dst: dst.Addr(), TTL: 255}
 		applyIPInfo(&ipf, p.IP)
 		pkt := packet.BuildUDP(ipf, packet.UDPFields{SrcPort: src.Port(), DstPort: dst.Port()}, make([]byte, u.Len))
@@ -74,12 +73,7 @@ func (r *runner) runUDP(es *eventState, rec *EventRecord) {
 		if err != nil {
 			panic(packetFail(es, "%v", err))
 		}
-		r.waitFor(es, "inbound packet")
-		rec.ActualTime = r.now()
-		if err := r.net.Inject(pkt); err != nil {
-			panic(packetFail(es, "injecting packet: %v", err))
-		}
-		r.traceInjected(pkt, rec.ActualTime, false)
+		r.injectAt(es, rec, pkt, r.net.Inject, false)
 		return
 	}
 	rec.Kind = "outbound"

@@ -113,14 +113,20 @@ func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) {
 	if g, ok := r.net.(GSOInjector); ok && r.cfg.MSS > 0 && len(es.ev.Packet.Encap) == 0 {
 		inject = func(p []byte) error { return g.InjectGSO(p, r.cfg.MSS) }
 	}
+	rec.Summary = formatScriptTCP(t)
+	r.injectAt(es, rec, pkt, inject, t.ACE != nil)
+}
+
+// injectAt waits for an inbound packet's time, stamps the event and hands
+// the packet to the kernel with inject.
+func (r *runner) injectAt(es *eventState, rec *EventRecord, pkt []byte, inject func([]byte) error, ace bool) {
+	rec.Kind = "inbound"
 	r.waitFor(es, "inbound packet")
 	rec.ActualTime = r.now()
 	if err := inject(pkt); err != nil {
 		panic(packetFail(es, "injecting packet: %v", err))
 	}
-	rec.Kind = "inbound"
-	rec.Summary = formatScriptTCP(t)
-	r.traceInjected(pkt, rec.ActualTime, t.ACE != nil)
+	r.traceInjected(pkt, rec.ActualTime, ace)
 }
 
 // buildInbound maps a scripted inbound segment to live values and encodes it.
