@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -54,7 +55,8 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	dev, err := tun.Setup(tunConfig(cfg))
+	tc := tunConfig(cfg)
+	dev, err := tun.Setup(tc)
 	if err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup
@@ -86,6 +88,10 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 		Stdout:    stdout,
 		Stderr:    stderr,
 		Observers: obs,
+		Env:       commandEnv(),
+		Device:    tc.Name,
+		// This process runs one script: all its threads may go real-time.
+		Realtime: true,
 	}
 	if inv.Extras.wantsState() {
 		opts.StateProbe = tcpStateProbe
@@ -98,6 +104,15 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 	// user need not wait for.
 	announce(code)
 	return code
+}
+
+// commandEnv is the environment of the script's commands: this
+// process's, with PACKETDRILL_PID as the reference exports it
+// (packetdrill.c). The corpora's set_sysctls.py names its restore file
+// after it and the cleanup command finds it as $PPID, the process that
+// runs the commands, which is this one.
+func commandEnv() []string {
+	return append(os.Environ(), "PACKETDRILL_PID="+strconv.Itoa(os.Getpid()))
 }
 
 // verdictFD is the pipe on which the child announces its exit code before
@@ -130,8 +145,11 @@ func report(err error, script *parser.Script, stderr io.Writer) int {
 	var f *runtime.Failure
 	if errors.As(err, &f) {
 		fmt.Fprint(stderr, f.Report(script.Source))
-		if f.Kind == runtime.FailScript {
+		switch f.Kind {
+		case runtime.FailScript:
 			return runtime.ExitScript
+		case runtime.FailLate:
+			return runtime.ExitLate
 		}
 		return runtime.ExitKernel
 	}

@@ -130,7 +130,7 @@ func (d *Diagram) sequence() sequence {
 	}
 	for i := range d.events {
 		r := &d.events[i]
-		failed := r.Verdict == "fail"
+		failed := r.Verdict != runtime.VerdictOK
 		if failed {
 			seq.failMsg = r.Error
 		}
@@ -140,12 +140,12 @@ func (d *Diagram) sequence() sequence {
 		}
 		seg, isSeg := parseSegment(r.Summary)
 		switch {
-		case r.Kind == "":
+		case r.Kind == runtime.KindNone:
 			continue
-		case (r.Kind == "inbound" || r.Kind == "outbound") && isSeg:
+		case (r.Kind == runtime.KindInbound || r.Kind == runtime.KindOutbound) && isSeg:
 			var before []string
 			own := ""
-			if !failed && r.Kind == "inbound" {
+			if !failed && r.Kind == runtime.KindInbound {
 				before, own = peer.send(seg)
 			} else if !failed {
 				before = peer.sent(seg)
@@ -156,7 +156,7 @@ func (d *Diagram) sequence() sequence {
 			}
 			seq.steps = append(seq.steps, step{
 				kind: stepPacket, at: r.ActualTime, text: r.Summary,
-				inbound: r.Kind == "inbound", failed: failed,
+				inbound: r.Kind == runtime.KindInbound, failed: failed,
 				kernelState: ks, peerBefore: first(before), peerState: own,
 			})
 		default:

@@ -63,24 +63,24 @@ func NewRecord(r *runtime.EventRecord) Record {
 		Index:       r.Index,
 		File:        r.Pos.File,
 		Line:        r.Pos.Line,
-		Kind:        r.Kind,
+		Kind:        r.Kind.String(),
 		ScriptTime:  seconds(r.ScriptTime),
 		ActualTime:  seconds(r.ActualTime),
 		Deviation:   seconds(r.ActualTime - r.ScriptTime),
 		Summary:     r.Summary,
 		StateBefore: r.PrevState,
 		State:       r.State,
-		Verdict:     r.Verdict,
+		Verdict:     r.Verdict.String(),
 		Error:       r.Error,
 	}
 	switch r.Kind {
-	case "inbound":
+	case runtime.KindInbound:
 		rec.Direction, rec.Packet = "in", r.Summary
-	case "outbound":
+	case runtime.KindOutbound:
 		rec.Direction, rec.Packet = "out", r.Summary
-	case "syscall":
+	case runtime.KindSyscall:
 		rec.Syscall, rec.Result = r.Summary, r.Result
-	case "command":
+	case runtime.KindCommand:
 		rec.Command = r.Summary
 	}
 	return rec

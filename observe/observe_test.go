@@ -23,10 +23,15 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 func ev(line int, ms float64, kind, summary, result, state string) runtime.EventRecord {
 	t := time.Duration(ms * float64(time.Millisecond))
 	return runtime.EventRecord{
-		Pos: parser.Pos{File: "simultaneous-close.pkt", Line: line}, Kind: kind,
+		Pos: parser.Pos{File: "simultaneous-close.pkt", Line: line}, Kind: kinds[kind],
 		ScriptTime: t.Truncate(time.Millisecond), ActualTime: t,
-		Summary: summary, Result: result, State: state, Verdict: "ok",
+		Summary: summary, Result: result, State: state, Verdict: runtime.VerdictOK,
 	}
+}
+
+var kinds = map[string]runtime.EventKind{
+	"inbound": runtime.KindInbound, "outbound": runtime.KindOutbound,
+	"syscall": runtime.KindSyscall, "command": runtime.KindCommand, "code": runtime.KindCode,
 }
 
 // feed numbers the events, fills PrevState as the runtime does, and hands
@@ -89,7 +94,7 @@ func failing() []runtime.EventRecord {
 	recs := handshake()
 	recs = append(recs, ev(38, 160.02, "inbound", "F. 1:1(0) ack 2 win 512", "", "TIME_WAIT"))
 	f := ev(39, 160.05, "outbound", ". 2:2(0) ack 3", "", "TIME_WAIT")
-	f.Verdict = "fail"
+	f.Verdict = runtime.VerdictFail
 	f.Error = "simultaneous-close.pkt:39: error handling packet: live packet field tcp_ack: expected: 3 (0x3) vs actual: 2 (0x2)\n" +
 		"script packet:  0.160000 . 2:2(0) ack 3\nactual packet:  0.160047 . 2:2(0) ack 2 win 502"
 	return append(recs, f)
@@ -177,10 +182,10 @@ func TestDiagramSVG(t *testing.T) {
 
 			packets, fails := 0, 0
 			for _, r := range tc.recs {
-				if r.Kind == "inbound" || r.Kind == "outbound" {
+				if r.Kind == runtime.KindInbound || r.Kind == runtime.KindOutbound {
 					packets++
 				}
-				if r.Verdict == "fail" {
+				if r.Verdict == runtime.VerdictFail {
 					fails++
 				}
 			}

@@ -30,7 +30,7 @@ func (t *Trace) Event(r *runtime.EventRecord) {
 	if st := t.stateText(r); st != "" {
 		line += "  " + st
 	}
-	if r.Verdict == "fail" {
+	if r.Verdict != runtime.VerdictOK {
 		line += "  " + t.g.fail + " " + firstLine(r.Error)
 	}
 	fmt.Fprintln(t.w, strings.TrimRight(line, " "))
@@ -52,11 +52,11 @@ func (t *Trace) stateText(r *runtime.EventRecord) string {
 // eventText is an event as the script writes it, with a call's result.
 func eventText(r *runtime.EventRecord) string {
 	switch r.Kind {
-	case "inbound":
+	case runtime.KindInbound:
 		return "< " + r.Summary
-	case "outbound":
+	case runtime.KindOutbound:
 		return "> " + r.Summary
-	case "syscall":
+	case runtime.KindSyscall:
 		if r.Result != "" {
 			return r.Summary + " = " + r.Result
 		}

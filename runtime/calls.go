@@ -65,16 +65,29 @@ func raw(trap uintptr, a ...uintptr) (int, unix.Errno) {
 	return int(r1), 0
 }
 
-func sysSocket(c *call) (int, unix.Errno) {
-	c.argCount(3)
+func sysSocket(c *call) (int, unix.Errno, error) {
+	if err := c.argCount(3); err != nil {
+		return 0, 0, err
+	}
 	domain := int64(c.r.family())
 	if !c.isEllipsis(0) {
-		domain = c.intArg(0)
+		d, err := c.intArg(0)
+		if err != nil {
+			return 0, 0, err
+		}
+		domain = d
 	}
-	typ, proto := c.intArg(1), c.intArg(2)
+	typ, err := c.intArg(1)
+	if err != nil {
+		return 0, 0, err
+	}
+	proto, err := c.intArg(2)
+	if err != nil {
+		return 0, 0, err
+	}
 	c.checkFD = true
 	ret, errno := raw(unix.SYS_SOCKET, uintptr(domain), uintptr(typ), uintptr(proto))
-	c.post = func(live int) {
+	c.post = func(live int) error {
 		sfd, _ := c.r.evalInt(c.sc.Result)
 		p := int(proto)
 		if p == 0 {
@@ -85,19 +98,29 @@ func sysSocket(c *call) (int, unix.Errno) {
 		}
 		s := newSocket(p)
 		c.r.sockets = append(c.r.sockets, s)
-		c.r.addFD(c, int(sfd), live, s)
+		if _, err := c.r.addFD(c, int(sfd), live, s); err != nil {
+			return err
+		}
 		c.r.sut = s
+		return nil
 	}
-	return ret, errno
+	return ret, errno, nil
 }
 
-func sysBind(c *call) (int, unix.Errno) {
-	c.argCount(3)
-	fd, st := c.liveFD(0)
-	local := netip.AddrPortFrom(c.r.cfg.LocalIP, c.r.cfg.BindPort)
-	local = c.sockaddrArg(1, local)
+func sysBind(c *call) (int, unix.Errno, error) {
+	if err := c.argCount(3); err != nil {
+		return 0, 0, err
+	}
+	fd, st, err := c.liveFD(0)
+	if err != nil {
+		return 0, 0, err
+	}
+	local, err := c.sockaddrArg(1, netip.AddrPortFrom(c.r.cfg.LocalIP, c.r.cfg.BindPort))
+	if err != nil {
+		return 0, 0, err
+	}
 	sa := c.r.sockaddr(local)
-	err := unix.Bind(fd, sa)
+	err = unix.Bind(fd, sa)
 	if st.sock != nil && err == nil {
 		st.sock.local = local
 		if got, e := unix.Getsockname(fd); e == nil && local.Port() == 0 {
@@ -107,11 +130,19 @@ func sysBind(c *call) (int, unix.Errno) {
 	return errResult(err)
 }
 
-func sysListen(c *call) (int, unix.Errno) {
-	c.argCount(2)
-	fd, st := c.liveFD(0)
-	backlog := c.intArg(1)
-	err := unix.Listen(fd, int(backlog))
+func sysListen(c *call) (int, unix.Errno, error) {
+	if err := c.argCount(2); err != nil {
+		return 0, 0, err
+	}
+	fd, st, err := c.liveFD(0)
+	if err != nil {
+		return 0, 0, err
+	}
+	backlog, err := c.intArg(1)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = unix.Listen(fd, int(backlog))
 	if err == nil && st.sock != nil {
 		st.sock.state = sockListening
 		if !st.sock.local.IsValid() {
@@ -124,9 +155,14 @@ func sysListen(c *call) (int, unix.Errno) {
 	return errResult(err)
 }
 
-func sysAccept(c *call) (int, unix.Errno) {
-	c.argCount(3)
-	fd, st := c.liveFD(0)
+func sysAccept(c *call) (int, unix.Errno, error) {
+	if err := c.argCount(3); err != nil {
+		return 0, 0, err
+	}
+	fd, st, err := c.liveFD(0)
+	if err != nil {
+		return 0, 0, err
+	}
 	c.checkFD = true
 	rsa := heap[unix.RawSockaddrAny]()
 	l := heap[uint32]()
@@ -134,7 +170,7 @@ func sysAccept(c *call) (int, unix.Errno) {
 	ret, errno := raw(unix.SYS_ACCEPT, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(l)))
 	goruntime.KeepAlive(rsa)
 	goruntime.KeepAlive(l)
-	c.post = func(live int) {
+	c.post = func(live int) error {
 		sfd, _ := c.r.evalInt(c.sc.Result)
 		var remote netip.AddrPort
 		if sa, err := anyToSockaddr(rsa); err == nil {
@@ -162,17 +198,28 @@ func sysAccept(c *call) (int, unix.Errno) {
 		if old, ok := c.r.fds[int(sfd)]; ok && !old.closed {
 			old.closed = true
 		}
-		c.r.addFD(c, int(sfd), live, child)
+		if _, err := c.r.addFD(c, int(sfd), live, child); err != nil {
+			return err
+		}
 		c.r.sut = child
+		return nil
 	}
-	return ret, errno
+	return ret, errno, nil
 }
 
-func sysConnect(c *call) (int, unix.Errno) {
-	c.argCount(3)
-	fd, st := c.liveFD(0)
-	def := netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort)
-	if fam, ok := c.familyArg(1); ok {
+func sysConnect(c *call) (int, unix.Errno, error) {
+	if err := c.argCount(3); err != nil {
+		return 0, 0, err
+	}
+	fd, st, err := c.liveFD(0)
+	if err != nil {
+		return 0, 0, err
+	}
+	fam, isFamily, err := c.familyArg(1)
+	if err != nil {
+		return 0, 0, err
+	}
+	if isFamily {
 		// connect(fd, AF_UNSPEC, ...) dissolves the association.
 		if st.sock != nil && fam == unix.AF_UNSPEC {
 			st.sock.state = sockNew
@@ -180,23 +227,31 @@ func sysConnect(c *call) (int, unix.Errno) {
 		sa := familyAddr(fam)
 		ret, errno := raw(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(sa)), unix.SizeofSockaddrAny)
 		goruntime.KeepAlive(sa)
-		return ret, errno
+		return ret, errno, nil
 	}
-	remote := c.sockaddrArg(1, def)
+	remote, err := c.sockaddrArg(1, netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort))
+	if err != nil {
+		return 0, 0, err
+	}
 	c.noteConnect(st, remote)
-	err := unix.Connect(fd, c.r.sockaddr(remote))
+	err = unix.Connect(fd, c.r.sockaddr(remote))
 	c.noteLocalPort(st)
 	return errResult(err)
 }
 
 // familyArg reads a connect/sendto address given as a bare family
 // (AF_UNSPEC): the reference passes a sockaddr with only that set.
-func (c *call) familyArg(i int) (int, bool) {
-	switch c.arg(i).(type) {
-	case *parser.Ellipsis, *parser.StructExpr:
-		return 0, false
+func (c *call) familyArg(i int) (fam int, ok bool, err error) {
+	e, err := c.arg(i)
+	if err != nil {
+		return 0, false, err
 	}
-	return int(c.s32Arg(i)), true
+	switch e.(type) {
+	case *parser.Ellipsis, *parser.StructExpr:
+		return 0, false, nil
+	}
+	v, err := c.s32(e)
+	return int(v), err == nil, err
 }
 
 // familyAddr is a zeroed sockaddr_storage with only the family set.
@@ -236,45 +291,55 @@ func (c *call) noteLocalPort(st *fdState) {
 }
 
 // bufLen is the length argument of a read or write.
-func (c *call) bufLen(i int) int {
-	n := c.intArg(i)
-	if n < 0 || n > 64<<20 {
-		panic(c.fail("buffer length %d out of range", n))
+func (c *call) bufLen(i int) (int, error) {
+	n, err := c.intArg(i)
+	if err != nil {
+		return 0, err
 	}
-	return int(n)
+	if n < 0 || n > 64<<20 {
+		return 0, c.fail("buffer length %d out of range", n)
+	}
+	return int(n), nil
 }
 
-func sysRead(c *call) (int, unix.Errno) {
-	c.argCount(3)
-	fd, _ := c.liveFD(0)
-	null := c.bufferArg(1)
-	buf := c.buffer(1, null, c.bufLen(2))
-	return rawKeep(buf, unix.SYS_READ, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)))
+func sysRead(c *call) (int, unix.Errno, error) {
+	a, err := c.bufArgs(3)
+	if err != nil {
+		return 0, 0, err
+	}
+	ret, errno := rawKeep(a.buf, unix.SYS_READ, uintptr(a.fd), bufPtr(a.buf), a.n)
+	return ret, errno, nil
 }
 
-func sysWrite(c *call) (int, unix.Errno) {
-	c.argCount(3)
-	fd, _ := c.liveFD(0)
-	null := c.bufferArg(1)
-	buf := c.buffer(1, null, c.bufLen(2))
-	return rawKeep(buf, unix.SYS_WRITE, uintptr(fd), bufPtr(buf), uintptr(c.intArg(2)))
+func sysWrite(c *call) (int, unix.Errno, error) {
+	a, err := c.bufArgs(3)
+	if err != nil {
+		return 0, 0, err
+	}
+	ret, errno := rawKeep(a.buf, unix.SYS_WRITE, uintptr(a.fd), bufPtr(a.buf), a.n)
+	return ret, errno, nil
 }
 
-// buffer is the memory of a buffer argument: nil for NULL, else n bytes,
-// zeros or the string the script gives.
-func (c *call) buffer(i int, null bool, n int) []byte {
+// buffer is the memory of buffer argument i (already checked by
+// bufferArg): nil for NULL, else n bytes, zeros or the string the script
+// gives.
+func (c *call) buffer(i int, null bool, n int) ([]byte, error) {
 	if null {
-		return nil
+		return nil, nil
 	}
 	buf := make([]byte, n)
-	if s, ok := c.arg(i).(*parser.StringLit); ok {
-		copy(buf, c.strBytes(s))
+	if s, ok := c.sc.Args[i].(*parser.StringLit); ok {
+		b, err := c.strBytes(s)
+		if err != nil {
+			return nil, err
+		}
+		copy(buf, b)
 	}
-	return buf
+	return buf, nil
 }
 
-// bufArgs are the shared first arguments of send, recv and their -to/-from
-// forms: (fd, buffer, length, flags).
+// bufArgs are the shared first arguments of read, write, send, recv and
+// their -to/-from forms: (fd, buffer, length[, flags]).
 type bufArgs struct {
 	fd    int
 	st    *fdState
@@ -283,24 +348,56 @@ type bufArgs struct {
 	flags int32
 }
 
-func (c *call) bufArgs(nargs int) bufArgs {
-	c.argCount(nargs)
-	fd, st := c.liveFD(0)
-	null := c.bufferArg(1)
-	buf := c.buffer(1, null, c.bufLen(2))
-	flags := c.s32Arg(3)
-	return bufArgs{fd: fd, st: st, buf: buf, n: uintptr(c.intArg(2)), flags: flags}
+// bufArgs reads them; read and write (nargs 3) have no flags.
+func (c *call) bufArgs(nargs int) (bufArgs, error) {
+	var a bufArgs
+	if err := c.argCount(nargs); err != nil {
+		return a, err
+	}
+	var err error
+	if a.fd, a.st, err = c.liveFD(0); err != nil {
+		return a, err
+	}
+	null, err := c.bufferArg(1)
+	if err != nil {
+		return a, err
+	}
+	n, err := c.bufLen(2)
+	if err != nil {
+		return a, err
+	}
+	if a.buf, err = c.buffer(1, null, n); err != nil {
+		return a, err
+	}
+	a.n = uintptr(n)
+	if nargs > 3 {
+		if a.flags, err = c.s32Arg(3); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
 }
 
-func sysRecv(c *call) (int, unix.Errno) {
-	a := c.bufArgs(4)
-	return rawKeep(a.buf, unix.SYS_RECVFROM, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), 0, 0)
+func sysRecv(c *call) (int, unix.Errno, error) {
+	a, err := c.bufArgs(4)
+	if err != nil {
+		return 0, 0, err
+	}
+	ret, errno := rawKeep(a.buf, unix.SYS_RECVFROM, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), 0, 0)
+	return ret, errno, nil
 }
 
-func sysRecvfrom(c *call) (int, unix.Errno) {
-	a := c.bufArgs(6)
-	c.ellipsisArg(4)
-	c.ellipsisArg(5)
+func sysRecvfrom(c *call) (int, unix.Errno, error) {
+	a, err := c.bufArgs(6)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := c.ellipsisArg(4); err != nil {
+		return 0, 0, err
+	}
+	if err := c.ellipsisArg(5); err != nil {
+		return 0, 0, err
+	}
 	rsa := heap[unix.RawSockaddrAny]()
 	l := heap[uint32]()
 	*l = unix.SizeofSockaddrAny
@@ -309,21 +406,34 @@ func sysRecvfrom(c *call) (int, unix.Errno) {
 	goruntime.KeepAlive(rsa)
 	goruntime.KeepAlive(l)
 	goruntime.KeepAlive(a.buf)
-	return ret, errno
+	return ret, errno, nil
 }
 
-func sysSend(c *call) (int, unix.Errno) {
-	a := c.bufArgs(4)
-	return rawKeep(a.buf, unix.SYS_SENDTO, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), 0, 0)
+func sysSend(c *call) (int, unix.Errno, error) {
+	a, err := c.bufArgs(4)
+	if err != nil {
+		return 0, 0, err
+	}
+	ret, errno := rawKeep(a.buf, unix.SYS_SENDTO, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), 0, 0)
+	return ret, errno, nil
 }
 
 // sysSendto always passes an address, as the reference does: the connect
 // address for "...", a bare family (AF_UNSPEC), or a sockaddr (godrill).
 // On a new socket it is a (fast-open) connect.
-func sysSendto(c *call) (int, unix.Errno) {
-	a := c.bufArgs(6)
-	c.ellipsisArg(5)
-	if fam, ok := c.familyArg(4); ok {
+func sysSendto(c *call) (int, unix.Errno, error) {
+	a, err := c.bufArgs(6)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := c.ellipsisArg(5); err != nil {
+		return 0, 0, err
+	}
+	fam, isFamily, err := c.familyArg(4)
+	if err != nil {
+		return 0, 0, err
+	}
+	if isFamily {
 		if a.st.sock != nil && fam == unix.AF_UNSPEC {
 			a.st.sock.state = sockNew
 		}
@@ -331,45 +441,72 @@ func sysSendto(c *call) (int, unix.Errno) {
 		ret, errno := raw(unix.SYS_SENDTO, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), uintptr(unsafe.Pointer(sa)), unix.SizeofSockaddrAny)
 		goruntime.KeepAlive(sa)
 		goruntime.KeepAlive(a.buf)
-		return ret, errno
+		return ret, errno, nil
 	}
-	remote := c.sockaddrArg(4, netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort))
+	remote, err := c.sockaddrArg(4, netip.AddrPortFrom(c.r.cfg.RemoteIP, c.r.cfg.ConnectPort))
+	if err != nil {
+		return 0, 0, err
+	}
 	c.noteConnect(a.st, remote)
 	sa := c.r.rawSockaddr(remote)
 	ret, errno := raw(unix.SYS_SENDTO, uintptr(a.fd), bufPtr(a.buf), a.n, uintptr(a.flags), bufPtr(sa), uintptr(len(sa)))
 	goruntime.KeepAlive(sa)
 	goruntime.KeepAlive(a.buf)
 	c.noteLocalPort(a.st)
-	return ret, errno
+	return ret, errno, nil
 }
 
-func sysClose(c *call) (int, unix.Errno) {
-	c.argCount(1)
-	fd, st := c.liveFD(0)
+func sysClose(c *call) (int, unix.Errno, error) {
+	if err := c.argCount(1); err != nil {
+		return 0, 0, err
+	}
+	fd, st, err := c.liveFD(0)
+	if err != nil {
+		return 0, 0, err
+	}
 	ret, errno := raw(unix.SYS_CLOSE, uintptr(fd))
 	if ret == 0 {
 		st.closed = true
 	}
-	return ret, errno
+	return ret, errno, nil
 }
 
-func sysShutdown(c *call) (int, unix.Errno) {
-	c.argCount(2)
-	fd, _ := c.liveFD(0)
-	return raw(unix.SYS_SHUTDOWN, uintptr(fd), uintptr(c.intArg(1)))
-}
-
-func sysFcntl(c *call) (int, unix.Errno) {
-	if n := len(c.sc.Args); n != 2 && n != 3 {
-		panic(c.fail("fcntl expected 2-3 args but got %d", n))
+func sysShutdown(c *call) (int, unix.Errno, error) {
+	if err := c.argCount(2); err != nil {
+		return 0, 0, err
 	}
-	fd, _ := c.liveFD(0)
-	cmd := c.s32Arg(1)
+	fd, _, err := c.liveFD(0)
+	if err != nil {
+		return 0, 0, err
+	}
+	how, err := c.intArg(1)
+	if err != nil {
+		return 0, 0, err
+	}
+	ret, errno := raw(unix.SYS_SHUTDOWN, uintptr(fd), uintptr(how))
+	return ret, errno, nil
+}
+
+func sysFcntl(c *call) (int, unix.Errno, error) {
+	if n := len(c.sc.Args); n != 2 && n != 3 {
+		return 0, 0, c.fail("fcntl expected 2-3 args but got %d", n)
+	}
+	fd, _, err := c.liveFD(0)
+	if err != nil {
+		return 0, 0, err
+	}
+	cmd, err := c.s32Arg(1)
+	if err != nil {
+		return 0, 0, err
+	}
 	var arg int32
 	if len(c.sc.Args) == 3 {
-		arg = c.s32Arg(2)
+		if arg, err = c.s32Arg(2); err != nil {
+			return 0, 0, err
+		}
 	}
-	return raw(unix.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
+	ret, errno := raw(unix.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(arg))
+	return ret, errno, nil
 }
 
 func indexByte(s string, b byte) int {
@@ -388,14 +525,15 @@ func bufPtr(b []byte) uintptr {
 	return uintptr(unsafe.Pointer(&b[0]))
 }
 
-func errResult(err error) (int, unix.Errno) {
+// errResult is a x/sys/unix wrapper's error as a raw result.
+func errResult(err error) (int, unix.Errno, error) {
 	if err == nil {
-		return 0, 0
+		return 0, 0, nil
 	}
 	if e, ok := err.(unix.Errno); ok {
-		return -1, e
+		return -1, e, nil
 	}
-	return -1, unix.EINVAL
+	return -1, unix.EINVAL, nil
 }
 
 // anyToSockaddr decodes an accept() address.

@@ -17,54 +17,64 @@ import (
 // optval encodes a setsockopt value as the reference does: [int] (an
 // int32), "string", {onoff=, linger=}, inet6_addr("..."); and, beyond the
 // reference, {tv_sec=, tv_usec=}.
-func (c *call) optval(i int) []byte {
-	e := c.arg(i)
+func (c *call) optval(i int) ([]byte, error) {
+	e, err := c.arg(i)
+	if err != nil {
+		return nil, err
+	}
 	switch x := e.(type) {
 	case *parser.StringLit:
 		return c.strBytes(x)
 	case *parser.ListExpr:
-		return binary.NativeEndian.AppendUint32(nil, uint32(c.s32BracketedArg(i)))
+		v, err := c.s32BracketedArg(i)
+		return binary.NativeEndian.AppendUint32(nil, uint32(v)), err
 	case *parser.StructExpr:
 		return c.structOptval(x)
 	case *parser.CallExpr:
 		if x.Func == "inet6_addr" {
-			a := c.in6Addr(x)
-			return a[:]
+			a, err := c.in6Addr(x)
+			return a[:], err
 		}
 	}
-	panic(c.fail("unsupported setsockopt value type: %s", exprKind(e)))
+	return nil, c.fail("unsupported setsockopt value type: %s", exprKind(e))
 }
 
 // in6Addr evaluates inet6_addr("::1").
-func (c *call) in6Addr(x *parser.CallExpr) [16]byte {
+func (c *call) in6Addr(x *parser.CallExpr) ([16]byte, error) {
 	if len(x.Args) == 1 {
 		if s, ok := x.Args[0].(*parser.StringLit); ok {
 			if a, err := netip.ParseAddr(s.Value); err == nil && a.Is6() {
-				return a.As16()
+				return a.As16(), nil
 			}
 		}
 	}
-	panic(c.fail("cannot parse in6_addr"))
+	return [16]byte{}, c.fail("cannot parse in6_addr")
 }
 
 // structOptval encodes the struct forms scripts pass to setsockopt.
-func (c *call) structOptval(s *parser.StructExpr) []byte {
+func (c *call) structOptval(s *parser.StructExpr) ([]byte, error) {
+	var err error
 	get := func(names ...string) int64 {
 		v, ok := field(s, names...)
-		if !ok {
+		if !ok || err != nil {
 			return 0
 		}
-		return c.int64Of(v)
+		var n int64
+		n, err = c.int64Of(v)
+		return n
 	}
+	var b []byte
 	switch {
 	case structKind(s) == "linger":
-		b := binary.NativeEndian.AppendUint32(nil, uint32(get("onoff")))
-		return binary.NativeEndian.AppendUint32(b, uint32(get("linger")))
+		b = binary.NativeEndian.AppendUint32(nil, uint32(get("onoff")))
+		b = binary.NativeEndian.AppendUint32(b, uint32(get("linger")))
 	case hasField(s, "tv_sec"):
-		b := binary.NativeEndian.AppendUint64(nil, uint64(get("tv_sec")))
-		return binary.NativeEndian.AppendUint64(b, uint64(get("tv_usec")))
+		b = binary.NativeEndian.AppendUint64(nil, uint64(get("tv_sec")))
+		b = binary.NativeEndian.AppendUint64(b, uint64(get("tv_usec")))
+	default:
+		return nil, c.fail("unsupported setsockopt value type: %s", structKind(s))
 	}
-	panic(c.fail("unsupported setsockopt value type: %s", structKind(s)))
+	return b, err
 }
 
 func hasField(s *parser.StructExpr, name string) bool {
@@ -72,28 +82,54 @@ func hasField(s *parser.StructExpr, name string) bool {
 	return ok
 }
 
-func sysSetsockopt(c *call) (int, unix.Errno) {
-	c.argCount(5)
-	fd, _ := c.liveFD(0)
-	level, name := c.s32Arg(1), c.s32Arg(2)
-	optlen := c.s32Arg(4)
-	val := c.optval(3)
+// sockoptArgs are the (fd, level, name) of setsockopt and getsockopt.
+func (c *call) sockoptArgs() (fd int, level, name int32, err error) {
+	if err = c.argCount(5); err != nil {
+		return
+	}
+	if fd, _, err = c.liveFD(0); err != nil {
+		return
+	}
+	if level, err = c.s32Arg(1); err != nil {
+		return
+	}
+	name, err = c.s32Arg(2)
+	return
+}
+
+func sysSetsockopt(c *call) (int, unix.Errno, error) {
+	fd, level, name, err := c.sockoptArgs()
+	if err != nil {
+		return 0, 0, err
+	}
+	optlen, err := c.s32Arg(4)
+	if err != nil {
+		return 0, 0, err
+	}
+	val, err := c.optval(3)
+	if err != nil {
+		return 0, 0, err
+	}
 	// The kernel reads optlen bytes whatever the value's own size.
 	buf := make([]byte, max(int(optlen), len(val), 1))
 	copy(buf, val)
 	ret, errno := raw(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(name), bufPtr(buf), uintptr(uint32(optlen)))
 	goruntime.KeepAlive(buf)
-	return ret, errno
+	return ret, errno, nil
 }
 
-func sysGetsockopt(c *call) (int, unix.Errno) {
-	c.argCount(5)
-	fd, _ := c.liveFD(0)
-	level, name := c.s32Arg(1), c.s32Arg(2)
-	want := c.arg(3)
-	optlen := c.s32BracketedArg(4)
+func sysGetsockopt(c *call) (int, unix.Errno, error) {
+	fd, level, name, err := c.sockoptArgs()
+	if err != nil {
+		return 0, 0, err
+	}
+	want := c.sc.Args[3]
+	optlen, err := c.s32BracketedArg(4)
+	if err != nil {
+		return 0, 0, err
+	}
 	if optlen < 0 || optlen > 1<<20 {
-		panic(c.fail("Bad getsockopt optlen: %d", optlen))
+		return 0, 0, c.fail("Bad getsockopt optlen: %d", optlen)
 	}
 	buf := make([]byte, int(optlen)+1)
 	l := heap[uint32]()
@@ -101,55 +137,73 @@ func sysGetsockopt(c *call) (int, unix.Errno) {
 	ret, errno := raw(unix.SYS_GETSOCKOPT, uintptr(fd), uintptr(level), uintptr(name), bufPtr(buf), uintptr(unsafe.Pointer(l)))
 	goruntime.KeepAlive(buf)
 	goruntime.KeepAlive(l)
-	c.post = func(int) {
+	c.post = func(int) error {
 		if int32(*l) != optlen {
-			panic(c.fail("Bad getsockopt optlen: expected: %d actual: %d", optlen, int32(*l)))
+			return c.fail("Bad getsockopt optlen: expected: %d actual: %d", optlen, int32(*l))
 		}
-		got := buf[:optlen]
-		switch w := want.(type) {
-		case *parser.StringLit:
-			wv := c.strBytes(w)
-			if int(optlen) != len(wv) {
-				panic(c.fail("Bad getsockopt optval: expected optlen (%d bytes) does not match length of expected optval string '%s' (%d bytes)",
-					optlen, printable(wv), len(wv)))
-			}
-			if !bytes.Equal(got, wv) {
-				panic(c.fail("Bad getsockopt optval: expected: '%s' actual: '%s'", printable(wv), printable(got)))
-			}
-		case *parser.ListExpr:
-			if optlen != 4 {
-				panic(c.fail("Unsupported getsockopt optlen: %d", optlen))
-			}
-			exp := c.s32BracketedArg(3)
-			if act := int32(binary.NativeEndian.Uint32(got)); act != exp {
-				panic(c.fail("Bad getsockopt optval: expected: %d actual: %d", exp, act))
-			}
-		case *parser.CallExpr:
-			if w.Func != "inet6_addr" {
-				panic(c.fail("unsupported getsockopt value type: %s", exprKind(want)))
-			}
-			if optlen != 16 {
-				panic(c.fail("Unsupported getsockopt optlen: %d", optlen))
-			}
-			exp := c.in6Addr(w)
-			if !bytes.Equal(exp[:], got) {
-				act := netip.AddrFrom16([16]byte(got))
-				panic(c.fail("Bad getsockopt optval: expected: %s actual: %s ", netip.AddrFrom16(exp), act))
-			}
-		case *parser.StructExpr:
-			// godrill: {onoff=, linger=} and {tv_sec=, tv_usec=} compare bytewise.
-			exp := c.structOptval(w)
-			if int(optlen) != len(exp) {
-				panic(c.fail("Unsupported getsockopt optlen: %d", optlen))
-			}
-			if !bytes.Equal(exp, got) {
-				panic(c.fail("Bad getsockopt optval: expected: %s actual: %s", exprString(w), structString(w, got)))
-			}
-		default:
-			panic(c.fail("unsupported getsockopt value type: %s", exprKind(want)))
-		}
+		return c.checkOptval(want, buf[:optlen])
 	}
-	return ret, errno
+	return ret, errno, nil
+}
+
+// checkOptval compares getsockopt's value with the script's.
+func (c *call) checkOptval(want parser.Expr, got []byte) error {
+	optlen := len(got)
+	switch w := want.(type) {
+	case *parser.StringLit:
+		wv, err := c.strBytes(w)
+		if err != nil {
+			return err
+		}
+		if optlen != len(wv) {
+			return c.fail("Bad getsockopt optval: expected optlen (%d bytes) does not match length of expected optval string '%s' (%d bytes)",
+				optlen, printable(wv), len(wv))
+		}
+		if !bytes.Equal(got, wv) {
+			return c.fail("Bad getsockopt optval: expected: '%s' actual: '%s'", printable(wv), printable(got))
+		}
+	case *parser.ListExpr:
+		if optlen != 4 {
+			return c.fail("Unsupported getsockopt optlen: %d", optlen)
+		}
+		exp, err := c.s32BracketedArg(3)
+		if err != nil {
+			return err
+		}
+		if act := int32(binary.NativeEndian.Uint32(got)); act != exp {
+			return c.fail("Bad getsockopt optval: expected: %d actual: %d", exp, act)
+		}
+	case *parser.CallExpr:
+		if w.Func != "inet6_addr" {
+			return c.fail("unsupported getsockopt value type: %s", exprKind(want))
+		}
+		if optlen != 16 {
+			return c.fail("Unsupported getsockopt optlen: %d", optlen)
+		}
+		exp, err := c.in6Addr(w)
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(exp[:], got) {
+			act := netip.AddrFrom16([16]byte(got))
+			return c.fail("Bad getsockopt optval: expected: %s actual: %s ", netip.AddrFrom16(exp), act)
+		}
+	case *parser.StructExpr:
+		// godrill: {onoff=, linger=} and {tv_sec=, tv_usec=} compare bytewise.
+		exp, err := c.structOptval(w)
+		if err != nil {
+			return err
+		}
+		if optlen != len(exp) {
+			return c.fail("Unsupported getsockopt optlen: %d", optlen)
+		}
+		if !bytes.Equal(exp, got) {
+			return c.fail("Bad getsockopt optval: expected: %s actual: %s", exprString(w), structString(w, got))
+		}
+	default:
+		return c.fail("unsupported getsockopt value type: %s", exprKind(want))
+	}
+	return nil
 }
 
 // structString prints the bytes of a linger or timeval in the script's form.

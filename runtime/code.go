@@ -16,6 +16,7 @@ import (
 type codeRunner struct {
 	ev  *inlinecode.Evaluator
 	mem []uint32 // SO_MEMINFO of the socket under test, bound as SK_MEMINFO_*
+	cc  []byte   // TCP_CC_INFO of the socket under test, bound as bbr_*, dctcp_*, tcpv_*
 }
 
 func newCodeRunner(out io.Writer) CodeRunner {
@@ -31,6 +32,9 @@ func (c *codeRunner) Exec(file string, line int, code string, info *unix.TCPInfo
 	}
 	if c.mem != nil {
 		vars = vars.Merge(inlinecode.MemInfoVars(c.mem))
+	}
+	if c.cc != nil {
+		vars = vars.Merge(inlinecode.CCInfoVars(c.cc))
 	}
 	return c.ev.Exec(file, line, code, vars)
 }
@@ -49,4 +53,21 @@ func (r *runner) memInfo() []uint32 {
 		return nil
 	}
 	return mem[:l/4]
+}
+
+// ccInfo reads TCP_CC_INFO of the socket under test, which the reference
+// also collects for every snippet (code.c, write_tcp_cc_info): the
+// congestion control's own state, bbr_* under BBR.
+func (r *runner) ccInfo() []byte {
+	if r.sut == nil || r.sut.liveFD < 0 || r.sut.proto != unix.IPPROTO_TCP {
+		return nil
+	}
+	buf := make([]byte, 64) // union tcp_cc_info is 20 bytes today
+	l := uint32(len(buf))
+	_, _, e := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(r.sut.liveFD), unix.IPPROTO_TCP, unix.TCP_CC_INFO,
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&l)), 0)
+	if e != 0 || l == 0 {
+		return nil
+	}
+	return buf[:l]
 }

@@ -52,10 +52,10 @@ func unescapeCString(s string) ([]byte, error) {
 }
 
 // strBytes is the value of a string argument, its escapes decoded.
-func (c *call) strBytes(s *parser.StringLit) []byte {
+func (c *call) strBytes(s *parser.StringLit) ([]byte, error) {
 	b, err := unescapeCString(s.Value)
 	if err != nil {
-		panic(c.fail("%v", err))
+		return nil, c.fail("%v", err)
 	}
-	return b
+	return b, nil
 }

@@ -203,107 +203,146 @@ func exprString(e parser.Expr) string {
 }
 
 // arg returns argument i, failing the call when it is missing.
-func (c *call) arg(i int) parser.Expr {
+func (c *call) arg(i int) (parser.Expr, error) {
 	if i >= len(c.sc.Args) {
-		panic(c.fail("Argument list too short"))
+		return nil, c.fail("Argument list too short")
 	}
-	return c.sc.Args[i]
+	return c.sc.Args[i], nil
 }
 
-func (c *call) argCount(n int) {
+func (c *call) argCount(n int) error {
 	if len(c.sc.Args) != n {
-		panic(c.fail("Expected %d args but got %d", n, len(c.sc.Args)))
+		return c.fail("Expected %d args but got %d", n, len(c.sc.Args))
 	}
+	return nil
 }
 
-func (c *call) intArg(i int) int64 {
-	v, err := c.r.evalInt(c.arg(i))
+func (c *call) intArg(i int) (int64, error) {
+	e, err := c.arg(i)
 	if err != nil {
-		panic(c.evalFail(err))
+		return 0, err
 	}
-	return v
+	v, err := c.r.evalInt(e)
+	if err != nil {
+		return 0, c.evalFail(err)
+	}
+	return v, nil
 }
 
 // s32 evaluates a value that must fit 32 bits, signed or unsigned.
-func (c *call) s32(e parser.Expr) int32 {
+func (c *call) s32(e parser.Expr) (int32, error) {
 	v, err := c.r.evalInt(e)
 	if err != nil {
-		panic(c.evalFail(err))
+		return 0, c.evalFail(err)
 	}
 	if v > 0xffffffff || v < -0x80000000 {
-		panic(c.fail("Value out of range for 32-bit integer: %d", v))
+		return 0, c.fail("Value out of range for 32-bit integer: %d", v)
 	}
-	return int32(v)
+	return int32(v), nil
 }
 
 // s8 evaluates a value that must fit 8 bits, signed or unsigned.
-func (c *call) s8(e parser.Expr) uint8 {
+func (c *call) s8(e parser.Expr) (uint8, error) {
 	v, err := c.r.evalInt(e)
 	if err != nil {
-		panic(c.evalFail(err))
+		return 0, c.evalFail(err)
 	}
 	if v > 0xff || v < -0x80 {
-		panic(c.fail("Value out of range for 8-bit integer: %d", v))
+		return 0, c.fail("Value out of range for 8-bit integer: %d", v)
 	}
-	return uint8(v)
+	return uint8(v), nil
 }
 
-func (c *call) s32Arg(i int) int32 { return c.s32(c.arg(i)) }
+func (c *call) s32Arg(i int) (int32, error) {
+	e, err := c.arg(i)
+	if err != nil {
+		return 0, err
+	}
+	return c.s32(e)
+}
 
 // checkKind fails with the reference's "Bad type" message unless e is of
 // the given kind.
-func (c *call) checkKind(e parser.Expr, want string) {
+func (c *call) checkKind(e parser.Expr, want string) error {
 	if got := exprKind(e); got != want {
-		panic(c.fail("Bad type; actual: %s expected: %s", got, want))
+		return c.fail("Bad type; actual: %s expected: %s", got, want)
 	}
+	return nil
 }
 
 // bracketed is the element of a one-element list argument ("[4]").
-func (c *call) bracketed(i int) parser.Expr {
-	e := c.arg(i)
-	c.checkKind(e, "list")
+func (c *call) bracketed(i int) (parser.Expr, error) {
+	e, err := c.arg(i)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.checkKind(e, "list"); err != nil {
+		return nil, err
+	}
 	l, ok := e.(*parser.ListExpr)
 	if !ok || len(l.Elems) != 1 {
-		panic(c.fail("Expected [<element>] but got multiple elements"))
+		return nil, c.fail("Expected [<element>] but got multiple elements")
 	}
-	return l.Elems[0]
+	return l.Elems[0], nil
 }
 
-func (c *call) s32BracketedArg(i int) int32 { return c.s32(c.bracketed(i)) }
+func (c *call) s32BracketedArg(i int) (int32, error) {
+	e, err := c.bracketed(i)
+	if err != nil {
+		return 0, err
+	}
+	return c.s32(e)
+}
 
-func (c *call) s64BracketedArg(i int) int64 {
-	e := c.bracketed(i)
+func (c *call) s64BracketedArg(i int) (int64, error) {
+	e, err := c.bracketed(i)
+	if err != nil {
+		return 0, err
+	}
 	v, err := c.r.evalInt(e)
 	if err != nil {
-		panic(c.evalFail(err))
+		return 0, c.evalFail(err)
 	}
-	return v
+	return v, nil
 }
 
 // bufferArg reads a buffer argument: "..." is a buffer, 0 (NULL) none.
 // A string is also taken (godrill): its bytes start the buffer.
-func (c *call) bufferArg(i int) (isNull bool) {
-	switch x := c.arg(i).(type) {
+func (c *call) bufferArg(i int) (isNull bool, err error) {
+	e, err := c.arg(i)
+	if err != nil {
+		return false, err
+	}
+	switch x := e.(type) {
 	case *parser.Ellipsis, *parser.StringLit:
-		return false
+		return false, nil
 	default:
 		if v, err := c.r.evalInt(x); err == nil && v == 0 {
-			return true
+			return true, nil
 		}
 	}
-	panic(c.fail("Expected ... or NULL for buffer"))
+	return false, c.fail("Expected ... or NULL for buffer")
 }
 
+// isEllipsis reports whether argument i is "..." (false when missing).
 func (c *call) isEllipsis(i int) bool {
-	_, ok := c.arg(i).(*parser.Ellipsis)
+	if i >= len(c.sc.Args) {
+		return false
+	}
+	_, ok := c.sc.Args[i].(*parser.Ellipsis)
 	return ok
 }
 
 // ellipsisArg insists on "..." where the reference only takes that.
-func (c *call) ellipsisArg(i int) {
-	if !c.isEllipsis(i) {
-		panic(c.fail("Bad type; actual: %s expected: ellipsis", exprKind(c.arg(i))))
+func (c *call) ellipsisArg(i int) error {
+	e, err := c.arg(i)
+	if err != nil {
+		return err
 	}
+	if _, ok := e.(*parser.Ellipsis); !ok {
+		return c.fail("Bad type; actual: %s expected: ellipsis", exprKind(e))
+	}
+	return nil
 }
 
 // field finds a named member of a struct expression ("sin_port").
@@ -323,20 +362,23 @@ func field(s *parser.StructExpr, names ...string) (parser.Expr, bool) {
 }
 
 // sockaddrArg reads a sockaddr struct expression, or "..." for def.
-func (c *call) sockaddrArg(i int, def netip.AddrPort) netip.AddrPort {
-	e := c.arg(i)
+func (c *call) sockaddrArg(i int, def netip.AddrPort) (netip.AddrPort, error) {
+	e, err := c.arg(i)
+	if err != nil {
+		return def, err
+	}
 	if _, ok := e.(*parser.Ellipsis); ok {
-		return def
+		return def, nil
 	}
 	s, ok := e.(*parser.StructExpr)
 	if !ok {
-		panic(c.fail("Bad type; actual: %s expected: sockaddr", exprKind(e)))
+		return def, c.fail("Bad type; actual: %s expected: sockaddr", exprKind(e))
 	}
 	ap := def
 	if v, ok := field(s, "sin_port", "sin6_port"); ok {
 		p, err := c.r.evalInt(v)
 		if err != nil {
-			panic(c.evalFail(err))
+			return def, c.evalFail(err)
 		}
 		// htons(...) was already applied: undo it to get the host-order port.
 		var b [2]byte
@@ -348,11 +390,11 @@ func (c *call) sockaddrArg(i int, def netip.AddrPort) netip.AddrPort {
 			if str, ok := call.Args[0].(*parser.StringLit); ok {
 				a, err := netip.ParseAddr(str.Value)
 				if err != nil {
-					panic(c.fail("bad address %q", str.Value))
+					return def, c.fail("bad address %q", str.Value)
 				}
 				ap = netip.AddrPortFrom(a.Unmap(), ap.Port())
 			}
 		}
 	}
-	return ap
+	return ap, nil
 }

@@ -20,25 +20,27 @@ func icmpSummary(ic *parser.ICMP) string {
 	return s
 }
 
-func (r *runner) runICMP(es *eventState, rec *EventRecord) {
+func (r *runner) runICMP(es *eventState, rec *EventRecord) error {
 	p := es.ev.Packet
 	ic := p.ICMP
-	s := r.datagramSocket(es)
+	s, err := r.datagramSocket(es)
+	if err != nil {
+		return err
+	}
 	v6 := r.cfg.IPVersion == IPv6
 	typ, code, err := packet.ICMPTypeCode(v6, ic.Type, ic.Code)
 	if err != nil {
-		panic(&Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: "error handling packet: " + err.Error()})
+		return &Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: "error handling packet: " + err.Error()}
 	}
 	rec.Summary = icmpSummary(ic)
 	if p.Direction == parser.Outbound {
-		r.runOutboundICMP(es, rec, s, typ, code)
-		return
+		return r.runOutboundICMP(es, rec, s, typ, code)
 	}
 	pkt, err := r.buildInboundICMP(p, s, typ, code)
 	if err != nil {
-		panic(packetFail(es, "%v", err))
+		return packetFail(es, "%v", err)
 	}
-	r.injectAt(es, rec, pkt, r.net.Inject, false)
+	return r.injectAt(es, rec, pkt, r.net.Inject, false)
 }
 
 // buildInboundICMP builds an ICMP error from the scripted peer's address
@@ -97,26 +99,26 @@ func icmpQuotedSeq(s *socket, scriptSeq uint32) uint32 {
 	return scriptSeq + s.localScriptToLive(false)
 }
 
-func (r *runner) runOutboundICMP(es *eventState, rec *EventRecord, s *socket, typ, code uint8) {
+func (r *runner) runOutboundICMP(es *eventState, rec *EventRecord, s *socket, typ, code uint8) error {
 	p := es.ev.Packet
-	rec.Kind = "outbound"
+	rec.Kind = KindOutbound
 	live, err := r.sniffMatch(r.outboundDeadline(es), func(d *packet.Decoded) bool {
 		return (d.Proto == packet.ProtoICMP || d.Proto == packet.ProtoICMPv6) &&
 			d.Src.Unmap() == s.local.Addr() && d.Dst.Unmap() == s.remote.Addr()
 	})
 	if err != nil {
 		if errors.Is(err, ErrTimeout) {
-			panic(packetFail(es, "Timed out waiting for packet"))
+			return packetFail(es, "Timed out waiting for packet")
 		}
-		panic(packetFail(es, "%v", err))
+		return packetFail(es, "%v", err)
 	}
 	r.traceSniffed(live)
 	rec.ActualTime = r.wallToScript(live.time)
 	m := packet.ICMP(live.d.L4)
 	if !m.IsValid() {
-		panic(packetFail(es, "truncated ICMP message"))
+		return packetFail(es, "truncated ICMP message")
 	}
 	checks := []check{{name: "icmp_type", want: uint32(typ), got: uint32(m.Type())}, {name: "icmp_code", want: uint32(code), got: uint32(m.Code())}}
 	checks = append(checks, ipInfoChecks(p.IP, live.d)...)
-	r.finishOutbound(es, s, live, checks, nil, icmpSummary(p.ICMP))
+	return r.finishOutbound(es, s, live, checks, nil, icmpSummary(p.ICMP))
 }

@@ -32,10 +32,10 @@ func (r *runner) sniffMatch(deadline time.Time, match func(d *packet.Decoded) bo
 // datagramSocket is the socket under test for a UDP or ICMP line, with its
 // live endpoints filled in from the configuration where no call set them
 // (bind() sets the local one, connect() the remote one).
-func (r *runner) datagramSocket(es *eventState) *socket {
+func (r *runner) datagramSocket(es *eventState) (*socket, error) {
 	s := r.sut
 	if s == nil {
-		panic(packetFail(es, "no socket for script packet"))
+		return nil, packetFail(es, "no socket for script packet")
 	}
 	if !s.local.IsValid() || s.local.Addr().IsUnspecified() {
 		port := r.cfg.BindPort
@@ -47,13 +47,16 @@ func (r *runner) datagramSocket(es *eventState) *socket {
 	if !s.remote.IsValid() {
 		s.remote = netip.AddrPortFrom(r.cfg.RemoteIP, r.cfg.ConnectPort)
 	}
-	return s
+	return s, nil
 }
 
-func (r *runner) runUDP(es *eventState, rec *EventRecord) {
+func (r *runner) runUDP(es *eventState, rec *EventRecord) error {
 	p := es.ev.Packet
 	u := p.UDP
-	s := r.datagramSocket(es)
+	s, err := r.datagramSocket(es)
+	if err != nil {
+		return err
+	}
 	rec.Summary = fmt.Sprintf("udp (%d)", u.Len)
 	src, dst := s.remote, s.local
 	if p.Direction == parser.Outbound {
@@ -71,12 +74,11 @@ func (r *runner) runUDP(es *eventState, rec *EventRecord) {
 		pkt := packet.BuildUDP(ipf, packet.UDPFields{SrcPort: src.Port(), DstPort: dst.Port()}, make([]byte, u.Len))
 		pkt, err := wrapEncap(p.Encap, pkt)
 		if err != nil {
-			panic(packetFail(es, "%v", err))
+			return packetFail(es, "%v", err)
 		}
-		r.injectAt(es, rec, pkt, r.net.Inject, false)
-		return
+		return r.injectAt(es, rec, pkt, r.net.Inject, false)
 	}
-	rec.Kind = "outbound"
+	rec.Kind = KindOutbound
 	live, err := r.sniffMatch(r.outboundDeadline(es), func(d *packet.Decoded) bool {
 		if d.UDP == nil {
 			return false
@@ -88,9 +90,9 @@ func (r *runner) runUDP(es *eventState, rec *EventRecord) {
 	})
 	if err != nil {
 		if errors.Is(err, ErrTimeout) {
-			panic(packetFail(es, "Timed out waiting for packet"))
+			return packetFail(es, "Timed out waiting for packet")
 		}
-		panic(packetFail(es, "%v", err))
+		return packetFail(es, "%v", err)
 	}
 	r.traceSniffed(live)
 	rec.ActualTime = r.wallToScript(live.time)
@@ -99,7 +101,7 @@ func (r *runner) runUDP(es *eventState, rec *EventRecord) {
 	checks := r.ipChecks(d, packet.ProtoUDP, packet.UDPLen+int(u.Len))
 	checks = append(checks, ipInfoChecks(p.IP, d)...)
 	checks = append(checks, check{name: "udp_len", want: uint32(packet.UDPLen + u.Len), got: uint32(ud.Length())})
-	r.finishOutbound(es, s, live, checks, ud.Payload(), fmt.Sprintf("udp (%d)", u.Len))
+	return r.finishOutbound(es, s, live, checks, ud.Payload(), fmt.Sprintf("udp (%d)", u.Len))
 }
 
 // ipChecks are the IP header fields the reference always checks.
@@ -121,7 +123,7 @@ func (r *runner) ipChecks(d *packet.Decoded, proto uint8, l4Len int) []check {
 
 // finishOutbound checks the fields, the encapsulation, the payload (all
 // zeros) and the time of a non-TCP outbound packet.
-func (r *runner) finishOutbound(es *eventState, s *socket, live sniffed, checks []check, payload []byte, script string) {
+func (r *runner) finishOutbound(es *eventState, s *socket, live sniffed, checks []check, payload []byte, script string) error {
 	p := es.ev.Packet
 	msg := encapMismatch(p.Encap, live.layers)
 	if msg == "" {
@@ -140,14 +142,14 @@ func (r *runner) finishOutbound(es *eventState, s *socket, live sniffed, checks 
 		msg = r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, actual, r.lastT(), "outbound packet")
 	}
 	if msg == "" {
-		return
+		return nil
 	}
 	f := packetFail(es, "%s", msg)
 	f.Script = fmt.Sprintf("script packet: %9.6f %s", secs(es.time), script)
 	f.Actual = fmt.Sprintf("actual packet: %9.6f %s", secs(actual), dumpLive(live.layers, live.d, false))
 	if r.cfg.NonFatalPacket {
 		fmt.Fprintf(r.stderr, "%s:%d: warning handling packet: %s\n", f.Pos.File, f.Pos.Line, msg)
-		return
+		return nil
 	}
-	panic(f)
+	return f
 }

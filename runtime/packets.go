@@ -14,24 +14,24 @@ import (
 	"github.com/godrill/godrill/parser"
 )
 
-func (r *runner) runPacket(es *eventState, rec *EventRecord) {
+func (r *runner) runPacket(es *eventState, rec *EventRecord) error {
 	p := es.ev.Packet
 	switch {
 	case p.UDP != nil:
-		r.runUDP(es, rec)
-		return
+		return r.runUDP(es, rec)
 	case p.ICMP != nil:
-		r.runICMP(es, rec)
-		return
+		return r.runICMP(es, rec)
 	case p.TCP == nil:
-		panic(&Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: "error handling packet: unsupported packet type"})
+		return &Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: "error handling packet: unsupported packet type"}
 	}
-	sock := r.socketForPacket(es)
+	sock, err := r.socketForPacket(es)
+	if err != nil {
+		return err
+	}
 	if p.Direction == parser.Outbound {
-		r.runOutbound(es, sock, rec)
-	} else {
-		r.runInbound(es, sock, rec)
+		return r.runOutbound(es, sock, rec)
 	}
+	return r.runInbound(es, sock, rec)
 }
 
 // packetFail stops the run with an "error handling packet" failure.
@@ -41,7 +41,7 @@ func packetFail(es *eventState, format string, args ...any) *Failure {
 
 // socketForPacket finds the socket a TCP packet line belongs to, creating
 // the child socket when a scripted SYN reaches a listener.
-func (r *runner) socketForPacket(es *eventState) *socket {
+func (r *runner) socketForPacket(es *eventState) (*socket, error) {
 	p := es.ev.Packet
 	t := p.TCP
 	syn := t.Flags&parser.FlagSYN != 0
@@ -49,7 +49,7 @@ func (r *runner) socketForPacket(es *eventState) *socket {
 	sut := r.sut
 	switch {
 	case sut == nil:
-		panic(packetFail(es, "no matching socket for script packet"))
+		return nil, packetFail(es, "no matching socket for script packet")
 	case p.Direction == parser.Inbound && syn && !ack && sut.state == sockListening:
 		child := newSocket(sut.proto)
 		child.listener = sut
@@ -62,7 +62,7 @@ func (r *runner) socketForPacket(es *eventState) *socket {
 		child.remoteISN = t.Seq.Start
 		r.sockets = append(r.sockets, child)
 		r.sut = child
-		return child
+		return child, nil
 	case p.Direction == parser.Outbound && syn && !ack && sut.state == sockNew && sut.proto == unix.IPPROTO_TCP:
 		// A SYN from a socket no connect() was seen for: sendto() or
 		// sendmsg() with MSG_FASTOPEN connects too (TFO, RFC 7413).
@@ -74,18 +74,14 @@ func (r *runner) socketForPacket(es *eventState) *socket {
 		}
 		sut.state = sockConnecting
 		sut.scriptLocalISN = t.Seq.Start
-		return sut
 	case p.Direction == parser.Outbound && syn && !ack && sut.state == sockConnecting:
 		sut.scriptLocalISN = t.Seq.Start
-		return sut
 	case p.Direction == parser.Outbound && syn && ack && sut.state == sockPassiveSYNIn:
 		sut.scriptLocalISN = t.Seq.Start
-		return sut
-	}
-	if p.Direction == parser.Inbound && syn && (sut.state == sockSYNSent || sut.state == sockConnecting) {
+	case p.Direction == parser.Inbound && syn && (sut.state == sockSYNSent || sut.state == sockConnecting):
 		sut.remoteISN = t.Seq.Start
 	}
-	return sut
+	return sut, nil
 }
 
 // ephemeralPort reserves a port number for the scripted peer the way the
@@ -100,33 +96,36 @@ func (r *runner) ephemeralPort() uint16 {
 
 // --- inbound ---------------------------------------------------------------
 
-func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) {
+func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) error {
 	t := es.ev.Packet.TCP
 	pkt, err := r.buildInbound(es.ev.Packet, s)
 	if err != nil {
-		panic(packetFail(es, "%v", err))
+		return packetFail(es, "%v", err)
 	}
 	if pkt, err = wrapEncap(es.ev.Packet.Encap, pkt); err != nil {
-		panic(packetFail(es, "%v", err))
+		return packetFail(es, "%v", err)
 	}
 	inject := r.net.Inject
 	if g, ok := r.net.(GSOInjector); ok && r.cfg.MSS > 0 && len(es.ev.Packet.Encap) == 0 {
 		inject = func(p []byte) error { return g.InjectGSO(p, r.cfg.MSS) }
 	}
 	rec.Summary = formatScriptTCP(t)
-	r.injectAt(es, rec, pkt, inject, t.ACE != nil)
+	return r.injectAt(es, rec, pkt, inject, t.ACE != nil)
 }
 
 // injectAt waits for an inbound packet's time, stamps the event and hands
 // the packet to the kernel with inject.
-func (r *runner) injectAt(es *eventState, rec *EventRecord, pkt []byte, inject func([]byte) error, ace bool) {
-	rec.Kind = "inbound"
-	r.waitFor(es, "inbound packet")
+func (r *runner) injectAt(es *eventState, rec *EventRecord, pkt []byte, inject func([]byte) error, ace bool) error {
+	rec.Kind = KindInbound
+	if err := r.waitFor(es, "inbound packet"); err != nil {
+		return err
+	}
 	rec.ActualTime = r.now()
 	if err := inject(pkt); err != nil {
-		panic(packetFail(es, "injecting packet: %v", err))
+		return packetFail(es, "injecting packet: %v", err)
 	}
 	r.traceInjected(pkt, rec.ActualTime, ace)
+	return nil
 }
 
 // buildInbound maps a scripted inbound segment to live values and encodes it.
@@ -329,9 +328,9 @@ type sniffed struct {
 	time   time.Time
 }
 
-func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
+func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) error {
 	t := es.ev.Packet.TCP
-	rec.Kind = "outbound"
+	rec.Kind = KindOutbound
 	rec.Summary = formatScriptTCP(t)
 	want := int(t.Seq.Len)
 	var segs []sniffed
@@ -341,9 +340,9 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
 		seg, err := r.sniffFor(s, deadline)
 		if err != nil {
 			if errors.Is(err, ErrTimeout) {
-				panic(packetFail(es, "Timed out waiting for packet"))
+				return packetFail(es, "Timed out waiting for packet")
 			}
-			panic(packetFail(es, "%v", err))
+			return packetFail(es, "%v", err)
 		}
 		r.learnFromOutbound(s, seg.d, t)
 		r.traceSniffed(seg)
@@ -352,7 +351,7 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
 				f := packetFail(es, "%s", msg)
 				f.Script = fmt.Sprintf("script packet: %9.6f %s", secs(es.time), formatScriptTCP(t))
 				f.Actual = fmt.Sprintf("actual packet: %9.6f %s", secs(r.wallToScript(seg.time)), r.formatLive(s, seg.d))
-				panic(f)
+				return f
 			}
 		}
 		segs = append(segs, seg)
@@ -370,14 +369,17 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
 	if got != want {
 		f := packetFail(es, "live packet payload: expected %d bytes vs actual %d bytes", want, got)
 		r.addDumps(f, es, t, s, d, live.time)
-		panic(f)
+		return f
 	}
-	r.verifyOutbound(es, s, sniffed{d: d, layers: live.layers, time: live.time})
+	if err := r.verifyOutbound(es, s, sniffed{d: d, layers: live.layers, time: live.time}); err != nil {
+		return err
+	}
 	if s.state == sockSYNSent || s.state == sockPassiveSYNACKOut {
 		if packet.TCPFlags(d.TCP.Flags())&packet.SYN == 0 {
 			s.state = sockOpen
 		}
 	}
+	return nil
 }
 
 // outboundDeadline: the time the script allows plus two seconds, as the
@@ -557,7 +559,7 @@ type check struct {
 	customFail string
 }
 
-func (r *runner) verifyOutbound(es *eventState, s *socket, live sniffed) {
+func (r *runner) verifyOutbound(es *eventState, s *socket, live sniffed) error {
 	d, when := live.d, live.time
 	p := es.ev.Packet
 	t := p.TCP
@@ -598,10 +600,10 @@ func (r *runner) verifyOutbound(es *eventState, s *socket, live sniffed) {
 	}
 	checks = append(checks, ipInfoChecks(p.IP, d)...)
 	if msg := encapMismatch(p.Encap, live.layers); msg != "" {
-		panic(packetFail(es, "%s", msg))
+		return packetFail(es, "%s", msg)
 	}
 	if msg := s.checkFlowLabel(p.IP, d); msg != "" {
-		panic(packetFail(es, "%s", msg))
+		return packetFail(es, "%s", msg)
 	}
 	checks = append(checks,
 		check{name: "tcp_data_offset", want: uint32(5 + (scriptOptLen+allowance)/4), got: uint32(tcp.DataOffset() / 4), show: num},
@@ -691,16 +693,16 @@ func (r *runner) verifyOutbound(es *eventState, s *socket, live sniffed) {
 	}
 	rows = append(rows, timeRow)
 	if firstErr == "" {
-		return
+		return nil
 	}
 	f := packetFail(es, "%s", firstErr)
 	f.Diff = rows
 	r.addDumps(f, es, t, s, d, when)
 	if r.cfg.NonFatalPacket {
 		fmt.Fprintf(r.stderr, "%s:%d: warning handling packet: %s\n", f.Pos.File, f.Pos.Line, strings.TrimPrefix(f.Msg, "error handling packet: "))
-		return
+		return nil
 	}
-	panic(f)
+	return f
 }
 
 func scriptTimeText(es *eventState) string {

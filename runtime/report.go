@@ -19,6 +19,9 @@ const (
 	FailCommand          // a shell command failed
 	FailCode             // inline code failed
 	FailScript           // the script itself is wrong in a way only running shows
+	// FailLate: godrill itself did not start something on time (an
+	// injection, a call, a command); the kernel was not tested there.
+	FailLate
 )
 
 // FieldDiff is one row of a field-by-field comparison.
@@ -38,6 +41,8 @@ type Failure struct {
 	Script string // "script packet:  0.200622 . 1:1(0) ack 3"
 	Actual string // "actual packet:  0.203782 . 1:1(0) ack 2 win 63"
 	Diff   []FieldDiff
+	// Late is how late godrill was, for FailLate.
+	Late time.Duration
 	// noLine drops the line number (the reference does so for init commands).
 	noLine bool
 }
@@ -127,17 +132,56 @@ func caretPad(line string, n int) string {
 	return b.String()
 }
 
+// EventKind is what an event does.
+type EventKind int
+
+const (
+	KindNone     EventKind = iota // not known (a failure before the event started)
+	KindInbound                   // the scripted peer sends a packet
+	KindOutbound                  // the kernel must send a packet
+	KindSyscall
+	KindCommand // a shell command
+	KindCode    // a %{ }% snippet
+)
+
+var kindNames = [...]string{"", "inbound", "outbound", "syscall", "command", "code"}
+
+func (k EventKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Verdict is an event's outcome.
+type Verdict int
+
+const (
+	VerdictOK   Verdict = iota
+	VerdictFail         // the kernel (or the script) differed
+	VerdictLate         // godrill was late: the kernel was not tested
+)
+
+var verdictNames = [...]string{"ok", "fail", "late"}
+
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("Verdict(%d)", int(v))
+}
+
 // EventRecord is what observers learn about one event.
 type EventRecord struct {
 	Index      int
 	Pos        parser.Pos
-	Kind       string // "inbound", "outbound", "syscall", "command", "code"
+	Kind       EventKind
 	ScriptTime time.Duration
 	ActualTime time.Duration
 	Summary    string // packet in script syntax, or the call
 	Result     string // syscall result
 	PrevState  string
 	State      string // kernel TCP state after the event, "" when unknown
-	Verdict    string // "ok" or "fail"
+	Verdict    Verdict
 	Error      string
 }

@@ -8,8 +8,9 @@ import (
 	"os"
 	"os/exec"
 	goruntime "runtime"
-	"strconv"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -52,7 +53,8 @@ type Observer interface {
 	Frame(f Frame)
 }
 
-// Options configure one run.
+// Options configure one run. Everything a run needs from its process
+// comes in here, so Run can run twice in one process (and in parallel).
 type Options struct {
 	Config    *Config
 	Net       Network
@@ -62,93 +64,157 @@ type Options struct {
 	// StateProbe, when set, returns the kernel's TCP state of the
 	// connection under test (for --trace); it is called after each event.
 	StateProbe func(local, remote string) string
+	// Env is the environment of the script's shell commands; nil means
+	// this process's. The sandbox adds PACKETDRILL_PID, as the reference
+	// exports it (see drill/child.go).
+	Env []string
+	// Device names the test device. When set, its root qdisc goes back to
+	// the kernel's default before a script's init command, as the
+	// reference leaves it: the corpora's defaults.sh adds its own.
+	Device string
+	// Realtime moves every thread of this process to SCHED_RR at the
+	// lowest real-time priority once the run's start is aligned (see
+	// useRealtimeScheduling). It changes the whole process: for a process
+	// that runs one script, as the sandbox's child does.
+	Realtime bool
+	// Clock is the runtime's clock for scheduling events (nil: time.Now);
+	// tests move it to make godrill late. Kernel timestamps are not read
+	// through it.
+	Clock func() time.Time
 }
 
 // Run executes script. It returns nil when the kernel did everything the
 // script says, a *Failure when it did not (or a syscall/command failed),
-// and another error when the run could not be carried out.
-func Run(ctx context.Context, script *parser.Script, opts Options) (err error) {
+// and another error when the run could not be carried out. Whatever the
+// outcome, the run's fds and reserved ports are closed, the connections
+// it left open are reset, and observers have seen every packet up to
+// the end; a bug becomes an "internal error" failure at its event.
+func Run(ctx context.Context, script *parser.Script, opts Options) error {
 	goruntime.LockOSThread()
 	defer goruntime.UnlockOSThread()
 	r := newRunner(ctx, script, opts)
+	err := r.guard(nil, r.run)
+	if e := r.guard(nil, func() error { r.finish(err); return nil }); err == nil {
+		err = e
+	}
+	return err
+}
+
+// guard runs fn and turns a panic (a bug) into an internal-error
+// failure at the current event, or at es when given.
+func (r *runner) guard(es *eventState, fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			f, ok := p.(*Failure)
-			if !ok {
-				f = &Failure{Pos: r.currentPos(), Msg: fmt.Sprintf("internal error: %v", p)}
+			pos := r.currentPos()
+			if es != nil {
+				pos = es.ev.Pos
 			}
-			err = f
-			r.failEvent(f)
+			fmt.Fprintf(r.stderr, "godrill: internal error: %v\n%s", p, debug.Stack())
+			err = &Failure{Pos: pos, Msg: fmt.Sprintf("internal error: %v", p)}
 		}
 	}()
-	return r.run()
+	return fn()
 }
 
 func (r *runner) currentPos() parser.Pos {
-	if r.event != nil {
-		return r.event.ev.Pos
+	if ev := r.event.Load(); ev != nil {
+		return ev.ev.Pos
 	}
 	return parser.Pos{File: r.script.File}
 }
 
-// failEvent tells observers about the failing event, and hands them the
-// packets still queued, so traces and captures cover the run up to the
-// failure.
+// finish ends a run whatever its outcome: observers learn about the
+// failing event, a blocking call still in progress is woken, every fd and
+// reserved port is closed and every connection left open reset, then the
+// packets still queued reach the observers and the cleanup command runs.
+func (r *runner) finish(err error) {
+	var f *Failure
+	if errors.As(err, &f) {
+		r.failEvent(f)
+	}
+	r.mu.Lock()
+	if r.blocking != nil {
+		r.wakeAll()
+		r.awaitBlocking(time.Second)
+	}
+	r.closeAll()
+	r.mu.Unlock()
+	r.drainFrames()
+	r.runCleanupCommand()
+}
+
+// failEvent tells observers about the failing event.
 func (r *runner) failEvent(f *Failure) {
 	if len(r.obs) == 0 {
 		return
 	}
-	rec := &EventRecord{Pos: f.Pos, Verdict: "fail", Error: f.Error()}
-	if r.event != nil {
+	rec := &EventRecord{Pos: f.Pos, Verdict: VerdictFail, Error: f.Error()}
+	if es := r.event.Load(); es != nil {
 		rec.Index = r.numEvents
-		rec.ScriptTime = r.event.time
+		rec.ScriptTime = es.time
 		rec.ActualTime = r.now()
-		rec.Kind, rec.Summary = eventSummary(r.event.ev)
+		rec.Kind, rec.Summary = eventSummary(es.ev)
+	}
+	if f.Kind == FailLate {
+		rec.Verdict = VerdictLate
 	}
 	rec.PrevState = r.lastState
 	rec.State = r.kernelState()
 	for _, o := range r.obs {
 		o.Event(rec)
 	}
-	r.drainFrames()
 }
 
 // eventSummary describes an event in script syntax.
-func eventSummary(ev *parser.Event) (kind, summary string) {
+func eventSummary(ev *parser.Event) (kind EventKind, summary string) {
 	switch {
 	case ev.Packet != nil && ev.Packet.TCP != nil:
-		kind = "inbound"
+		kind = KindInbound
 		if ev.Packet.Direction == parser.Outbound {
-			kind = "outbound"
+			kind = KindOutbound
 		}
 		return kind, formatScriptTCP(ev.Packet.TCP)
 	case ev.Packet != nil:
-		return "packet", "packet"
+		kind = KindInbound
+		if ev.Packet.Direction == parser.Outbound {
+			kind = KindOutbound
+		}
+		return kind, "packet"
 	case ev.Syscall != nil:
-		return "syscall", formatCall(ev.Syscall)
+		return KindSyscall, formatCall(ev.Syscall)
 	case ev.Command != nil:
-		return "command", "`" + ev.Command.Text + "`"
+		return KindCommand, "`" + ev.Command.Text + "`"
 	}
-	return "code", "%{ ... }%"
+	return KindCode, "%{ ... }%"
 }
 
 // runner is the state of one run.
 type runner struct {
-	ctx    context.Context
-	script *parser.Script
-	cfg    *Config
-	net    Network
-	stdout io.Writer
-	stderr io.Writer
-	obs    []Observer
-	probe  func(local, remote string) string
+	ctx      context.Context
+	script   *parser.Script
+	cfg      *Config
+	net      Network
+	stdout   io.Writer
+	stderr   io.Writer
+	obs      []Observer
+	probe    func(local, remote string) string
+	env      []string
+	device   string
+	realtime bool
+	clock    func() time.Time
 
 	start     time.Time // live time of script time 0 (monotonic)
 	startWall time.Time // the same instant on the wall clock, for kernel stamps
 
-	event     *eventState // the event being run
+	// event is the event being run; atomic because the syscall watchdog
+	// reads it from its own goroutine.
+	event     atomic.Pointer[eventState]
 	last      *eventState // the previous event
 	numEvents int
+	// lastDone is when the previous event was done, the base of a
+	// relative time: taken before observers, the state probe and logging.
+	lastDone time.Duration
+	initDone bool // the init command ran, so the cleanup command runs
 
 	fds map[int]*fdState // by script fd
 	// reservedPorts are listening sockets holding the scripted peers'
@@ -177,18 +243,25 @@ type eventState struct {
 
 func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner {
 	r := &runner{
-		ctx:    ctx,
-		script: script,
-		cfg:    opts.Config,
-		net:    opts.Net,
-		stdout: opts.Stdout,
-		stderr: opts.Stderr,
-		obs:    opts.Observers,
-		probe:  opts.StateProbe,
-		fds:    map[int]*fdState{},
+		ctx:      ctx,
+		script:   script,
+		cfg:      opts.Config,
+		net:      opts.Net,
+		stdout:   opts.Stdout,
+		stderr:   opts.Stderr,
+		obs:      opts.Observers,
+		probe:    opts.StateProbe,
+		env:      opts.Env,
+		device:   opts.Device,
+		realtime: opts.Realtime,
+		clock:    opts.Clock,
+		fds:      map[int]*fdState{},
 	}
 	if r.cfg == nil {
 		r.cfg = DefaultConfig(IPv4)
+	}
+	if r.clock == nil {
+		r.clock = time.Now
 	}
 	if r.stdout == nil {
 		r.stdout = os.Stdout
@@ -204,56 +277,71 @@ func (r *runner) run() error {
 		ev := r.script.Events[0]
 		return r.failf(ev.Pos, "first event should be at time 0")
 	}
-	setPacketdrillPID()
 	if r.script.Init != nil {
-		restoreDefaultQdisc()
+		r.restoreDefaultQdisc()
 		if err := r.shell(r.script.Init.Text, r.cfg.CommandTimeout); err != nil {
 			return &Failure{Pos: r.script.Init.Pos, Msg: fmt.Sprintf("error executing init command: %v", err), Kind: FailCommand, noLine: true}
 		}
+		r.initDone = true
 	}
-	defer r.runCleanupCommand()
 
 	// Find the jiffy edge at normal priority: busy-waiting for it under
 	// SCHED_RR would starve a parallel run on a two-core machine.
-	r.start = alignStart()
-	useRealtimeScheduling()
+	r.start = alignStart(r.clock)
+	if r.realtime {
+		useRealtimeScheduling()
+	}
 	r.startWall = r.start.Round(0)
-	for i, ev := range r.script.Events {
-		if err := r.ctx.Err(); err != nil {
-			return r.failf(ev.Pos, "run stopped: %v", err)
+	for _, ev := range r.script.Events {
+		if err := r.runEvent(ev); err != nil {
+			return err
 		}
-		r.checkBlockingFailure()
-		es := r.resolveTimes(ev)
-		if r.last != nil && isAbsolute(ev.Time.Kind) && isAbsolute(r.last.ev.Time.Kind) && es.time < r.last.time {
-			return r.failf(ev.Pos, "time goes backward in script from %d usec to %d usec",
-				r.last.time.Microseconds(), es.time.Microseconds())
-		}
-		r.event = es
-		r.mu.Lock()
-		rec := &EventRecord{Index: i, Pos: ev.Pos, ScriptTime: es.time}
-		switch {
-		case ev.Packet != nil:
-			r.runPacket(es, rec)
-		case ev.Syscall != nil:
-			r.runSyscall(es, rec)
-		case ev.Command != nil:
-			r.runCommand(es, rec)
-		case ev.Code != nil:
-			r.runCode(es, rec)
-		}
-		r.finishEvent(rec)
-		r.last = es
-		r.numEvents++
-		r.mu.Unlock()
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	if !r.awaitBlocking(time.Second) {
 		return &Failure{Pos: r.blocking.c.es.ev.Pos, Kind: FailSyscall, Msg: "runtime error: exiting while a blocking system call is in progress"}
 	}
-	r.checkBlockingFailure()
-	r.closeAll()
-	r.mu.Unlock()
-	r.drainFrames()
+	return r.checkBlockingFailure()
+}
+
+// runEvent runs one event: it waits for the event's time, does it, checks
+// the outcome, and tells observers. r.mu is held throughout, except while
+// waiting.
+func (r *runner) runEvent(ev *parser.Event) error {
+	if err := r.ctx.Err(); err != nil {
+		return r.failf(ev.Pos, "run stopped: %v", err)
+	}
+	if err := r.checkBlockingFailure(); err != nil {
+		return err
+	}
+	es := r.resolveTimes(ev)
+	if r.last != nil && isAbsolute(ev.Time.Kind) && isAbsolute(r.last.ev.Time.Kind) && es.time < r.last.time {
+		return r.failf(ev.Pos, "time goes backward in script from %d usec to %d usec",
+			r.last.time.Microseconds(), es.time.Microseconds())
+	}
+	r.event.Store(es)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rec := &EventRecord{Index: r.numEvents, Pos: ev.Pos, ScriptTime: es.time}
+	var err error
+	switch {
+	case ev.Packet != nil:
+		err = r.runPacket(es, rec)
+	case ev.Syscall != nil:
+		err = r.runSyscall(es, rec)
+	case ev.Command != nil:
+		err = r.runCommand(es, rec)
+	case ev.Code != nil:
+		err = r.runCode(es, rec)
+	}
+	if err != nil {
+		return err
+	}
+	r.lastDone = r.now()
+	r.finishEvent(rec)
+	r.last = es
+	r.numEvents++
 	return nil
 }
 
@@ -262,7 +350,7 @@ func isAbsolute(k parser.TimeKind) bool {
 }
 
 // now is the live time since script time 0.
-func (r *runner) now() time.Duration { return time.Since(r.start) }
+func (r *runner) now() time.Duration { return r.clock().Sub(r.start) }
 
 // wallToScript converts a kernel timestamp to script time.
 func (r *runner) wallToScript(t time.Time) time.Duration { return t.Sub(r.startWall) }
@@ -283,9 +371,12 @@ func (r *runner) resolveTimes(ev *parser.Event) *eventState {
 	default:
 		return es
 	}
-	if r.last != nil && r.last.inbound && es.inbound {
+	switch {
+	case r.last != nil && r.last.inbound && es.inbound:
 		es.offset = r.last.time
-	} else {
+	case r.last != nil:
+		es.offset = r.lastDone
+	default:
 		es.offset = r.now()
 	}
 	es.time += es.offset
@@ -317,19 +408,20 @@ func sleepThread(d time.Duration) {
 }
 
 // waitFor sleeps, then spins, until the event's script time, then checks
-// that the event is not late.
+// that godrill is not late for it: what happens at this time (an
+// injection, a call's or a command's start) is godrill's own doing.
 //
 // The sleep is nanosleep(2) on this locked thread, not time.Sleep: the Go
 // scheduler wakes a parked goroutine 0.4-0.6 ms late (p99 over 1 ms),
 // while a thread blocked in the kernel is woken by an hrtimer, on time
 // to a few microseconds at SCHED_RR (see bench/README.md).
-func (r *runner) waitFor(es *eventState, what string) {
+func (r *runner) waitFor(es *eventState, what string) error {
 	target := r.start.Add(es.time)
 	// A blocking call that returns meanwhile must be able to take r.mu and
 	// record its result (an accepted fd, say) before this event runs.
 	r.mu.Unlock()
 	for {
-		left := time.Until(target)
+		left := target.Sub(r.clock())
 		if left <= 0 {
 			break
 		}
@@ -338,11 +430,17 @@ func (r *runner) waitFor(es *eventState, what string) {
 		}
 	}
 	r.mu.Lock()
-	if r.numEvents > 0 {
-		if msg := r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, r.now(), r.lastT(), what); msg != "" {
-			panic(&Failure{Pos: es.ev.Pos, Msg: msg, Kind: FailTiming})
-		}
+	if r.numEvents == 0 {
+		return nil
 	}
+	now := r.now()
+	msg := r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, now, r.lastT(), what)
+	if msg == "" {
+		return nil
+	}
+	return &Failure{Pos: es.ev.Pos, Kind: FailLate, Late: now - es.time,
+		Msg: fmt.Sprintf("godrill was scheduled %.3f ms late; the kernel was not tested at this line (%s)",
+			float64(now-es.time)/float64(time.Millisecond), msg)}
 }
 
 func (r *runner) lastTime() (time.Duration, bool) {
@@ -383,7 +481,7 @@ func (r *runner) verifyTime(kind parser.TimeKind, script, scriptEnd, actual time
 			return fmt.Sprintf("timing error: expected %s in time range %.6f~%.6f sec but happened at %.6f sec",
 				what, secs(script), secs(scriptEnd), secs(actual))
 		}
-		off := r.event.offset
+		off := r.event.Load().offset
 		return fmt.Sprintf("timing error: expected %s in relative time range +%.6f~+%.6f sec but happened at %+.6f sec",
 			what, secs(script-off), secs(scriptEnd-off), secs(actual-off))
 	}
@@ -407,21 +505,26 @@ func (r *runner) lastT() lastTimeT {
 
 func secs(d time.Duration) float64 { return d.Seconds() }
 
-func (r *runner) runCommand(es *eventState, rec *EventRecord) {
-	r.waitFor(es, "command")
+func (r *runner) runCommand(es *eventState, rec *EventRecord) error {
+	if err := r.waitFor(es, "command"); err != nil {
+		return err
+	}
 	rec.ActualTime = r.now()
-	rec.Kind = "command"
+	rec.Kind = KindCommand
 	rec.Summary = "`" + es.ev.Command.Text + "`"
 	if err := r.shell(es.ev.Command.Text, r.cfg.CommandTimeout); err != nil {
-		panic(&Failure{Pos: es.ev.Pos, Kind: FailCommand,
-			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)})
+		return &Failure{Pos: es.ev.Pos, Kind: FailCommand,
+			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)}
 	}
+	return nil
 }
 
-func (r *runner) runCode(es *eventState, rec *EventRecord) {
-	r.waitFor(es, "data collection for code")
+func (r *runner) runCode(es *eventState, rec *EventRecord) error {
+	if err := r.waitFor(es, "data collection for code"); err != nil {
+		return err
+	}
 	rec.ActualTime = r.now()
-	rec.Kind = "code"
+	rec.Kind = KindCode
 	rec.Summary = "%{ ... }%"
 	if r.code == nil {
 		r.code = newCodeRunner(r.stdout)
@@ -429,14 +532,16 @@ func (r *runner) runCode(es *eventState, rec *EventRecord) {
 	info := r.tcpInfo()
 	if cr, ok := r.code.(*codeRunner); ok {
 		cr.mem = r.memInfo()
+		cr.cc = r.ccInfo()
 	}
 	if err := r.code.Exec(r.script.File, es.ev.Code.Pos.Line, es.ev.Code.Text, info); err != nil {
-		panic(&Failure{Pos: es.ev.Pos, Kind: FailCode, Msg: fmt.Sprintf("error executing code: %v", err)})
+		return &Failure{Pos: es.ev.Pos, Kind: FailCode, Msg: fmt.Sprintf("error executing code: %v", err)}
 	}
+	return nil
 }
 
 func (r *runner) runCleanupCommand() {
-	if r.script.Cleanup == nil || r.script.Init == nil {
+	if r.script.Cleanup == nil || !r.initDone {
 		return
 	}
 	if err := r.shell(r.script.Cleanup.Text, r.cfg.CommandTimeout); err != nil {
@@ -446,12 +551,15 @@ func (r *runner) runCleanupCommand() {
 
 // finishEvent records the event's outcome for observers.
 func (r *runner) finishEvent(rec *EventRecord) {
+	if len(r.obs) == 0 {
+		return
+	}
 	rec.State = r.kernelState()
 	rec.PrevState = r.lastState
 	if rec.State != "" {
 		r.lastState = rec.State
 	}
-	rec.Verdict = "ok"
+	rec.Verdict = VerdictOK
 	for _, o := range r.obs {
 		o.Event(rec)
 	}
@@ -476,19 +584,14 @@ func (r *runner) failf(pos parser.Pos, format string, args ...any) *Failure {
 	return &Failure{Pos: pos, Msg: fmt.Sprintf(format, args...)}
 }
 
-// setPacketdrillPID exports PACKETDRILL_PID to the script's commands, as
-// the reference does (packetdrill.c): the corpora's set_sysctls.py names its
-// restore file after it and the cleanup command finds it as $PPID, the
-// process that runs the commands, which is this one.
-func setPacketdrillPID() {
-	os.Setenv("PACKETDRILL_PID", strconv.Itoa(os.Getpid()))
-}
-
-// restoreDefaultQdisc puts tun0 back on the kernel's default root qdisc
-// before a script's init command runs. The reference leaves the device's
-// qdisc alone, and the corpora's defaults.sh then does "tc qdisc add dev
-// tun0 root pfifo" itself, which fails (exit 2) on the pfifo our sandbox
-// installs for scripts without setup commands.
-func restoreDefaultQdisc() {
-	_ = exec.Command("tc", "qdisc", "del", "dev", "tun0", "root").Run()
+// restoreDefaultQdisc puts the test device back on the kernel's default
+// root qdisc before a script's init command runs. The reference leaves the
+// device's qdisc alone, and the corpora's defaults.sh then does "tc qdisc
+// add dev tun0 root pfifo" itself, which fails (exit 2) on the pfifo our
+// sandbox installs for scripts without setup commands.
+func (r *runner) restoreDefaultQdisc() {
+	if r.device == "" {
+		return
+	}
+	_ = exec.Command("tc", "qdisc", "del", "dev", r.device, "root").Run()
 }

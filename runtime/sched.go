@@ -40,10 +40,10 @@ const jiffyOffset = 250 * time.Microsecond
 // run, as the reference does (it watches times(2) over ten 10 ms ticks).
 // CLOCK_MONOTONIC_COARSE advances exactly on the tick, so one edge of it
 // costs at most one jiffy (4 ms at HZ=250) instead of 100 ms.
-func alignStart() time.Time {
+func alignStart(clock func() time.Time) time.Time {
 	var first, now unix.Timespec
 	if unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &first) != nil {
-		return time.Now()
+		return clock()
 	}
 	deadline := time.Now().Add(25 * time.Millisecond)
 	for time.Now().Before(deadline) {
@@ -51,5 +51,5 @@ func alignStart() time.Time {
 			break
 		}
 	}
-	return time.Now().Add(jiffyOffset)
+	return clock().Add(jiffyOffset)
 }

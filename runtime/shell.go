@@ -20,6 +20,7 @@ func (r *runner) shell(text string, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(r.ctx, timeout)
 	defer cancel()
 	cmd := exec.Command("/bin/sh", "-c", text)
+	cmd.Env = r.env
 	cmd.Stdout = r.stdout
 	cmd.Stderr = r.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -1,12 +1,12 @@
 package runtime
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -44,50 +44,96 @@ type call struct {
 	// checkFD: the result is an fd, so any non-negative value matches a
 	// non-negative script value (which names the script fd).
 	checkFD bool
-	// post runs after the result matched, with the live result.
-	post func(ret int)
-	// fds touched, for the state probe.
-	errnoOut unix.Errno
+	// post runs after the result matched, with the live result; it checks
+	// what the call wrote (optvals, revents) and records new fds.
+	post func(ret int) error
 }
 
-// syscallFunc makes the call and returns its raw result and errno.
-type syscallFunc func(c *call) (int, unix.Errno)
+// syscallFunc decodes the script's arguments, makes the call and returns
+// its raw result and errno; err is a failure before or instead of the call
+// (arguments the script got wrong).
+type syscallFunc func(c *call) (ret int, errno unix.Errno, err error)
 
-// syscallFail stops the run with a "runtime error in X call" failure.
+// fail builds a "runtime error in X call" failure.
 func (c *call) fail(format string, args ...any) *Failure {
 	return &Failure{Pos: c.es.ev.Pos, Kind: FailSyscall,
 		Msg: fmt.Sprintf("runtime error in %s call: %s", c.sc.Name, fmt.Sprintf(format, args...))}
 }
 
-func (r *runner) runSyscall(es *eventState, rec *EventRecord) {
+func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 	sc := es.ev.Syscall
-	rec.Kind = "syscall"
+	rec.Kind = KindSyscall
 	rec.Summary = formatCall(sc)
 	fn, ok := syscallTable[sc.Name]
 	if !ok {
-		panic(&Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: fmt.Sprintf("runtime error in %s call: unsupported system call: %s", sc.Name, sc.Name)})
+		return &Failure{Pos: es.ev.Pos, Kind: FailScript, Msg: fmt.Sprintf("runtime error in %s call: unsupported system call: %s", sc.Name, sc.Name)}
 	}
 	c := &call{r: r, es: es, sc: sc}
 	if sc.HasEnd {
-		r.startBlocking(c, fn, rec)
-		return
+		return r.startBlocking(c, fn, rec)
 	}
 	r.awaitBlocking(time.Second)
-	r.checkBlockingFailure()
-	r.waitFor(es, "system call start")
+	if err := r.checkBlockingFailure(); err != nil {
+		return err
+	}
+	if err := r.waitFor(es, "system call start"); err != nil {
+		return err
+	}
 	rec.ActualTime = r.now()
-	watchdog := time.AfterFunc(r.cfg.SyscallTimeout, func() {
-		f := c.fail("did not return within %v (write `...` and an end time for a call that blocks)", r.cfg.SyscallTimeout)
-		fmt.Fprintln(r.stderr, f.Report(r.script.Source))
-		os.Exit(ExitKernel)
-	})
-	ret, errno := fn(c)
-	watchdog.Stop()
-	rec.Result = r.finishCall(c, ret, errno)
+	ret, errno, err := r.callWithTimeout(c, fn)
+	if err != nil {
+		return err
+	}
+	rec.Result, err = r.finishCall(c, ret, errno)
 	if r.cfg.Verbose {
 		fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", sc.Name, secs(r.now()))
 	}
+	return err
 }
+
+// callWithTimeout makes a call written without "..." on this thread. One
+// that does not return within --syscall_timeout (the reference would hang
+// forever) is woken by shutting down the run's sockets, and fails.
+func (r *runner) callWithTimeout(c *call, fn syscallFunc) (int, unix.Errno, error) {
+	if r.cfg.SyscallTimeout <= 0 {
+		return fn(c)
+	}
+	var timedOut atomic.Bool
+	wake := r.liveFDs() // taken here: the watchdog must not read r.fds
+	watchdog := time.AfterFunc(r.cfg.SyscallTimeout, func() {
+		timedOut.Store(true)
+		shutdownAll(wake)
+	})
+	ret, errno, err := fn(c)
+	watchdog.Stop()
+	if timedOut.Load() {
+		return 0, 0, c.fail("did not return within %v (write `...` and an end time for a call that blocks)", r.cfg.SyscallTimeout)
+	}
+	return ret, errno, err
+}
+
+// liveFDs are the live fds of the script's open fds.
+func (r *runner) liveFDs() []int {
+	fds := make([]int, 0, len(r.fds))
+	for _, fd := range r.fds {
+		if !fd.closed {
+			fds = append(fds, fd.liveFD)
+		}
+	}
+	return fds
+}
+
+// shutdownAll wakes a call blocked on any of fds: a socket call returns
+// once its socket is shut down (poll and epoll_wait see the hangup). A
+// read of a pipe or file cannot be woken this way.
+func shutdownAll(fds []int) {
+	for _, fd := range fds {
+		unix.Shutdown(fd, unix.SHUT_RDWR)
+	}
+}
+
+// wakeAll wakes a blocking call still in progress at the end of a run.
+func (r *runner) wakeAll() { shutdownAll(r.liveFDs()) }
 
 // Exit codes of godrill; ExitKernel is also the reference's failure code.
 const (
@@ -95,14 +141,18 @@ const (
 	ExitKernel = 1 // the kernel did not do what the script says
 	ExitScript = 2 // the script is wrong (syntax, semantics)
 	ExitSetup  = 3 // godrill could not run (not root, no TUN, bad flags)
+	// ExitLate: godrill itself was late for an event (the machine was too
+	// busy), so the kernel was not tested there; rerunning may pass. The
+	// packetdrill drop-in form exits ExitKernel instead, as the reference.
+	ExitLate = 4
 )
 
 // finishCall checks the result against the script and runs post-actions.
-func (r *runner) finishCall(c *call, ret int, errno unix.Errno) string {
+func (r *runner) finishCall(c *call, ret int, errno unix.Errno) (string, error) {
 	sc := c.sc
 	expected, err := c.r.evalInt(sc.Result)
 	if err != nil {
-		panic(c.evalFail(err))
+		return "", c.evalFail(err)
 	}
 	// An errno the script names must exist whatever the call returns:
 	// a misspelt errno is the script's fault, not a kernel mismatch.
@@ -112,7 +162,7 @@ func (r *runner) finishCall(c *call, ret int, errno unix.Errno) string {
 		if wantErrno, ok = errnoByName(sc.Errno); !ok {
 			f := c.fail("unknown errno %s", sc.Errno)
 			f.Kind = FailScript
-			panic(f)
+			return "", f
 		}
 	}
 	result := fmt.Sprint(ret)
@@ -124,20 +174,20 @@ func (r *runner) finishCall(c *call, ret int, errno unix.Errno) string {
 	}
 	if c.checkFD && expected >= 0 {
 		if ret < 0 {
-			panic(c.fail("Expected non-negative result but got %d with errno %d (%s)", ret, int(errno), strerror(errno)))
+			return result, c.fail("Expected non-negative result but got %d with errno %d (%s)", ret, int(errno), strerror(errno))
 		}
 	} else if int64(ret) != expected {
-		panic(c.fail("Expected result %d but got %d with errno %d (%s)", expected, ret, int(errno), strerror(errno)))
+		return result, c.fail("Expected result %d but got %d with errno %d (%s)", expected, ret, int(errno), strerror(errno))
 	}
-	if sc.Errno != "" {
-		if want := wantErrno; want != errno {
-			panic(c.fail("Expected errno %d (%s) but got %d (%s)", int(want), strerror(want), int(errno), strerror(errno)))
-		}
+	if sc.Errno != "" && wantErrno != errno {
+		return result, c.fail("Expected errno %d (%s) but got %d (%s)", int(wantErrno), strerror(wantErrno), int(errno), strerror(errno))
 	}
 	if c.post != nil && ret >= 0 {
-		c.post(ret)
+		if err := c.post(ret); err != nil {
+			return result, err
+		}
 	}
-	return result
+	return result, nil
 }
 
 // strerror is glibc's wording: Go's errno text with a capital letter.
@@ -159,66 +209,92 @@ func strerror(e unix.Errno) string {
 // blockingCall is a "start...end" call running on its own OS thread.
 type blockingCall struct {
 	c    *call
-	tid  int
-	in   chan struct{} // closed just before the call enters the kernel
-	done chan struct{}
-	err  error
-	mu   sync.Mutex
+	done chan struct{} // closed when the call has returned and been checked
+	err  error         // its failure; read after done is closed
 }
 
-func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) {
+func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error {
 	if r.blocking != nil && !r.awaitBlocking(time.Second) {
-		panic(c.fail("blocking system call while another blocking system call is already in progress"))
+		return c.fail("blocking system call while another blocking system call is already in progress")
 	}
-	r.checkBlockingFailure()
-	r.waitFor(c.es, "system call start")
+	if err := r.checkBlockingFailure(); err != nil {
+		return err
+	}
+	if err := r.waitFor(c.es, "system call start"); err != nil {
+		return err
+	}
 	rec.ActualTime = r.now()
-	b := &blockingCall{c: c, in: make(chan struct{}), done: make(chan struct{})}
+	b := &blockingCall{c: c, done: make(chan struct{})}
 	r.blocking = b
 	tidCh := make(chan int, 1)
 	go func() {
 		goruntime.LockOSThread()
 		defer goruntime.UnlockOSThread()
 		defer close(b.done)
-		defer func() {
-			if p := recover(); p != nil {
-				if f, ok := p.(*Failure); ok {
-					b.mu.Lock()
-					b.err = f
-					b.mu.Unlock()
-					return
-				}
-				panic(p)
-			}
-		}()
 		tidCh <- unix.Gettid()
-		ret, errno := fn(c)
-		end := r.now()
-		// The main loop holds r.mu while it runs an event; take it so the
-		// post-actions (fd maps) do not race with it.
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.cfg.Verbose {
-			fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", c.sc.Name, secs(end))
-		}
-		r.finishCall(c, ret, errno)
-		if msg := r.verifyTime(c.es.ev.Time.Kind, c.es.endCall, 0, end, lastTimeT{c.es.time, true}, "system call return"); msg != "" {
-			panic(&Failure{Pos: c.es.ev.Pos, Kind: FailTiming, Msg: msg})
-		}
+		b.err = r.guard(c.es, func() error { return r.blockingCall(c, fn) })
 	}()
-	b.tid = <-tidCh
 	// Go on once the call is asleep in the kernel, or done.
+	return waitAsleep(<-tidCh, b.done)
+}
+
+// blockingCall makes the call on this (the call's own) thread and checks
+// its result and return time.
+func (r *runner) blockingCall(c *call, fn syscallFunc) error {
+	ret, errno, err := fn(c)
+	end := r.now()
+	// The main loop holds r.mu while it runs an event; take it so the
+	// post-actions (fd maps) do not race with it.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if r.cfg.Verbose {
+		fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", c.sc.Name, secs(end))
+	}
+	if _, err := r.finishCall(c, ret, errno); err != nil {
+		return err
+	}
+	if msg := r.verifyTime(c.es.ev.Time.Kind, c.es.endCall, 0, end, lastTimeT{c.es.time, true}, "system call return"); msg != "" {
+		return &Failure{Pos: c.es.ev.Pos, Kind: FailTiming, Msg: msg}
+	}
+	return nil
+}
+
+// waitAsleep returns once thread tid sleeps in the kernel (state S or D
+// in /proc) or done is closed, as the reference's is_thread_sleeping loop
+// does. It polls without the Go scheduler: a pread of the thread's stat
+// file it keeps open, then sched_yield(2), which lets the call's thread
+// run on this CPU; the sleep is seen within microseconds of happening.
+func waitAsleep(tid int, done <-chan struct{}) error {
+	fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/stat", tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		<-done // no way to tell: wait for the call
+		return nil
+	}
+	defer unix.Close(fd)
+	var buf [512]byte
 	for {
 		select {
-		case <-b.done:
-			return
+		case <-done:
+			return nil
 		default:
 		}
-		if threadSleeping(b.tid) {
-			return
+		if n, err := unix.Pread(fd, buf[:], 0); err == nil && statSleeping(buf[:n]) {
+			return nil
 		}
-		goruntime.Gosched()
+		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 	}
+}
+
+// statSleeping reads the state field of a /proc/.../stat line.
+func statSleeping(stat []byte) bool {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 || i+2 >= len(stat) {
+		return false
+	}
+	return stat[i+2] == 'S' || stat[i+2] == 'D'
 }
 
 // awaitBlocking waits up to limit for a pending blocking call to finish; it
@@ -230,62 +306,49 @@ func (r *runner) awaitBlocking(limit time.Duration) bool {
 	}
 	r.mu.Unlock()
 	defer r.mu.Lock()
+	t := time.NewTimer(limit)
+	defer t.Stop()
 	select {
 	case <-b.done:
 		return true
-	case <-time.After(limit):
+	case <-t.C:
 		return false
 	}
 }
 
-// checkBlockingFailure raises the failure of a finished blocking call.
-func (r *runner) checkBlockingFailure() {
+// checkBlockingFailure returns the failure of a finished blocking call.
+func (r *runner) checkBlockingFailure() error {
 	b := r.blocking
 	if b == nil {
-		return
+		return nil
 	}
 	select {
 	case <-b.done:
 	default:
-		return
+		return nil
 	}
 	r.blocking = nil
-	b.mu.Lock()
-	err := b.err
-	b.mu.Unlock()
-	if err != nil {
-		panic(err)
-	}
-}
-
-// threadSleeping reads the scheduler state of a thread of this process.
-func threadSleeping(tid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/self/task/%d/stat", tid))
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 || i+2 >= len(s) {
-		return false
-	}
-	return s[i+2] == 'S' || s[i+2] == 'D'
+	return b.err
 }
 
 // --- fds ---------------------------------------------------------------------
 
-func (c *call) liveFD(argIndex int) (int, *fdState) {
-	sfd := int(c.intArg(argIndex))
+func (c *call) liveFD(argIndex int) (int, *fdState, error) {
+	v, err := c.intArg(argIndex)
+	if err != nil {
+		return -1, nil, err
+	}
+	sfd := int(v)
 	fd, ok := c.r.fds[sfd]
 	if !ok || fd.closed {
-		panic(c.fail("unable to find fd with script fd %d", sfd))
+		return -1, nil, c.fail("unable to find fd with script fd %d", sfd)
 	}
-	return fd.liveFD, fd
+	return fd.liveFD, fd, nil
 }
 
-func (r *runner) addFD(c *call, scriptFD, liveFD int, s *socket) *fdState {
+func (r *runner) addFD(c *call, scriptFD, liveFD int, s *socket) (*fdState, error) {
 	if old, ok := r.fds[scriptFD]; ok && !old.closed {
-		panic(c.fail("duplicate fd %d in script", scriptFD))
+		return nil, c.fail("duplicate fd %d in script", scriptFD)
 	}
 	fd := &fdState{scriptFD: scriptFD, liveFD: liveFD, sock: s}
 	if s == nil {
@@ -295,7 +358,7 @@ func (r *runner) addFD(c *call, scriptFD, liveFD int, s *socket) *fdState {
 	if s != nil {
 		s.scriptFD, s.liveFD = scriptFD, liveFD
 	}
-	return fd
+	return fd, nil
 }
 
 // closeAll closes every fd still open at the end and resets each TCP
@@ -316,6 +379,7 @@ func (r *runner) closeAll() {
 			r.net.Inject(resetPacket(s))
 		}
 	}
+	r.sockets = nil
 }
 
 // --- addresses ---------------------------------------------------------------

@@ -9,7 +9,8 @@ import (
 )
 
 func TestVerifyTime(t *testing.T) {
-	r := &runner{cfg: DefaultConfig(IPv4), event: &eventState{}}
+	r := &runner{cfg: DefaultConfig(IPv4)}
+	r.event.Store(&eventState{})
 	ms := time.Millisecond
 	last := lastTimeT{t: 100 * ms, ok: true}
 	cases := []struct {
@@ -49,7 +50,7 @@ func TestVerifyTime(t *testing.T) {
 
 // TestResolveTimes checks the reference's anchoring of relative times.
 func TestResolveTimes(t *testing.T) {
-	r := &runner{cfg: DefaultConfig(IPv4), start: time.Now().Add(-500 * time.Millisecond)}
+	r := &runner{cfg: DefaultConfig(IPv4), clock: time.Now, start: time.Now().Add(-500 * time.Millisecond)}
 	in := func(start time.Duration) *parser.Event {
 		return &parser.Event{Time: parser.EventTime{Kind: parser.TimeRelative, Start: start},
 			Packet: &parser.Packet{Direction: parser.Inbound, TCP: &parser.TCP{}}}
@@ -61,11 +62,19 @@ func TestResolveTimes(t *testing.T) {
 	if es.time != 110*time.Millisecond {
 		t.Errorf("inbound after inbound: got %v, want 110ms", es.time)
 	}
-	// Anything else counts from the live time now (about 500ms here).
+	// Anything else counts from the moment the previous event was done
+	// (its live time, not its script time).
 	r.last = &eventState{time: 100 * time.Millisecond}
+	r.lastDone = 480 * time.Millisecond
+	es = r.resolveTimes(in(10 * time.Millisecond))
+	if es.time != 490*time.Millisecond {
+		t.Errorf("inbound after syscall: got %v, want 490ms", es.time)
+	}
+	// The first event counts from now (about 500ms here).
+	r.last = nil
 	es = r.resolveTimes(in(10 * time.Millisecond))
 	if es.time < 500*time.Millisecond || es.time > 2*time.Second {
-		t.Errorf("inbound after syscall: got %v, want about 510ms", es.time)
+		t.Errorf("first event: got %v, want about 510ms", es.time)
 	}
 	// A blocking call's end time moves with its relative start.
 	call := &parser.Event{Time: parser.EventTime{Kind: parser.TimeRelative},
