@@ -40,12 +40,13 @@ type Extras struct {
 	Format   string        // --format text|tap|json
 	Timeout  time.Duration // --timeout per script
 	Versions []string      // from --ip_version=a,b or all
+	Retries  int           // --retries N: rerun a suite's runs where godrill was late
 }
 
 // godrillFlags take a value unless listed in godrillBool.
 var godrillFlags = map[string]bool{
 	"trace": true, "diagram": true, "ascii": true, "pcap": true, "json": true, "svg": true, "j": true,
-	"jobs": true, "junit": true, "format": true, "timeout": true,
+	"jobs": true, "junit": true, "format": true, "timeout": true, "retries": true,
 }
 var godrillBool = map[string]bool{"trace": true, "diagram": true, "ascii": true}
 
@@ -139,6 +140,8 @@ func (e *Extras) set(name, value string) error {
 		e.Format = value
 	case "timeout":
 		e.Timeout, err = time.ParseDuration(value)
+	case "retries":
+		e.Retries, err = strconv.Atoi(value)
 	}
 	if err != nil {
 		return fmt.Errorf("bad value for --%s: %v", name, err)

@@ -26,10 +26,12 @@ packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_i
 godrill flags: --trace --diagram [--ascii] --svg FILE --pcap FILE --json FILE --timeout DUR -j N
   --junit FILE --format text|tap|json, --ip_version=ipv4,ipv6 or all,
   --syscall_timeout DUR (a call without "..." that blocks; default 10s),
-  --command_timeout DUR (shell commands; default 60s)
+  --command_timeout DUR (shell commands; default 60s),
+  --retries N (a suite reruns up to N times a run where godrill itself was late, exit 4)
   (in a suite, --pcap/--json/--svg files are named per run: FILE.SCRIPT.FAMILY.EXT)
 exit codes: 0 pass, 1 the kernel differed from the script, 2 the script is invalid,
-  3 godrill could not run (not root, no /dev/net/tun, bad flags)
+  3 godrill could not run (not root, no /dev/net/tun, bad flags),
+  4 (godrill run only) godrill itself was late, the kernel was not tested; rerun
 `
 
 // Main is the godrill command; it returns the exit code.
@@ -41,7 +43,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case name == "packetdrill":
-		return cmdRun(args, stdout, stderr)
+		return dropIn(cmdRun(args, stdout, stderr))
 	case args[0] == "run":
 		return cmdRun(args[1:], stdout, stderr)
 	case args[0] == "parse":
@@ -50,7 +52,16 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	return cmdRun(args, stdout, stderr)
+	return dropIn(cmdRun(args, stdout, stderr))
+}
+
+// dropIn is the exit code of the packetdrill form: godrill's own lateness
+// is a failure there, as in the reference (exit 1).
+func dropIn(code int) int {
+	if code == runtime.ExitLate {
+		return runtime.ExitKernel
+	}
+	return code
 }
 
 func cmdParse(args []string, stdout, stderr io.Writer) int {

@@ -107,6 +107,7 @@ type suite struct {
 	elapsed time.Duration
 
 	mu             sync.Mutex
+	retries        []string // "path (family): first error" of each rerun, in order
 	done, failed   int
 	interrupted    bool
 	tapNum         int
@@ -155,6 +156,11 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 			for i := range work {
 				j := jobs[i]
 				res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
+				// A run where godrill was late tested nothing there: rerun it.
+				for try := 0; err == nil && res.ExitCode == runtime.ExitLate && try < inv.Extras.Retries; try++ {
+					s.retried(&res)
+					res, err = runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
+				}
 				if err != nil {
 					res.Passed, res.ExitCode = false, runtime.ExitSetup
 					res.FirstErr = fmt.Sprintf("%s: %v", j.path, err)
@@ -220,6 +226,13 @@ feed:
 		}
 	}
 	return code
+}
+
+// retried notes a run that --retries reruns.
+func (s *suite) retried(res *Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retries = append(s.retries, fmt.Sprintf("%s (%s): %s", res.Path, res.IPVersion, firstErr(res)))
 }
 
 // finish records a result and reports it as it comes.
@@ -318,6 +331,9 @@ func (s *suite) writeSummary(w io.Writer) {
 		fmt.Fprint(w, " (interrupted)")
 	}
 	fmt.Fprintln(w)
+	for _, r := range s.retries {
+		fmt.Fprintf(w, "RETRY %s\n", r)
+	}
 	for _, r := range s.results {
 		if r != nil && !r.Passed {
 			fmt.Fprintf(w, "FAIL %s (%s): %s\n", r.Path, r.IPVersion, firstErr(r))

@@ -30,19 +30,7 @@ func (e *Error) Detail() string {
 	b.WriteString("\n")
 	b.WriteString(e.Line)
 	if e.Pos.Col > 0 {
-		b.WriteString("\n")
-		// Keep tabs so the caret lines up under tab-indented text.
-		for i, r := range []rune(e.Line) {
-			if i >= e.Pos.Col-1 {
-				break
-			}
-			if r == '\t' {
-				b.WriteByte('\t')
-			} else {
-				b.WriteByte(' ')
-			}
-		}
-		b.WriteString("^")
+		b.WriteString("\n" + caretUnder(e.Line, e.Pos.Col))
 	}
 	return b.String()
 }

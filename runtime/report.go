@@ -69,13 +69,12 @@ func (f *Failure) Report(src []byte) string {
 	var b strings.Builder
 	b.WriteString(f.Error())
 	b.WriteString("\n")
-	if line := sourceLine(src, f.Pos.Line); line != "" && !f.noLine {
-		fmt.Fprintf(&b, "\n%s:\n    %s\n", f.Pos, line)
-		col := f.Pos.Col
-		if col < 1 {
-			col = 1
-		}
-		b.WriteString("    " + caretPad(line, col-1) + "^\n")
+	pos := f.Pos
+	if pos.Col < 1 {
+		pos.Col = 1
+	}
+	if line, caret := parser.Quote(src, pos); line != "" && !f.noLine {
+		fmt.Fprintf(&b, "\n%s:\n    %s\n    %s\n", f.Pos, line, caret)
 	}
 	if len(f.Diff) > 0 {
 		b.WriteString("\n" + FormatDiff(f.Diff))
@@ -104,30 +103,6 @@ func FormatDiff(rows []FieldDiff) string {
 			mark = "✗"
 		}
 		line(mark, r.Field, r.Expected, r.Actual)
-	}
-	return b.String()
-}
-
-func sourceLine(src []byte, n int) string {
-	if n < 1 {
-		return ""
-	}
-	lines := strings.Split(string(src), "\n")
-	if n > len(lines) {
-		return ""
-	}
-	return strings.TrimRight(lines[n-1], "\r")
-}
-
-// caretPad keeps tabs so the caret lines up under the column.
-func caretPad(line string, n int) string {
-	var b strings.Builder
-	for i := 0; i < n && i < len(line); i++ {
-		if line[i] == '\t' {
-			b.WriteByte('\t')
-		} else {
-			b.WriteByte(' ')
-		}
 	}
 	return b.String()
 }

@@ -1,0 +1,165 @@
+package runtime_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/godrill/godrill/parser"
+	"github.com/godrill/godrill/runtime"
+)
+
+// noNetwork is a test device that sees no packets: enough for scripts of
+// system calls and commands only.
+type noNetwork struct{}
+
+func (noNetwork) Inject([]byte) error { return nil }
+func (noNetwork) Next(time.Time) (runtime.Frame, error) {
+	return runtime.Frame{}, runtime.ErrTimeout
+}
+
+// callsOnly makes only calls on a socket of its own and runs a command:
+// it needs no TUN device and changes nothing outside the process.
+const callsOnly = `
+0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0   setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0   getsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], [4]) = 0
++.01 ` + "`echo pid=$PACKETDRILL_PID`" + `
++0   close(3) = 0
+`
+
+func mustParse(t *testing.T, name, src string) *parser.Script {
+	t.Helper()
+	s, err := parser.Parse(name, []byte(src), parser.Options{})
+	if err != nil {
+		t.Fatal(parser.FormatError(err))
+	}
+	return s
+}
+
+// TestRunTwiceInOneProcess runs scripts one after the other and side by
+// side in this process: Run keeps no process-wide state, and the
+// commands' environment is the one its options give.
+func TestRunTwiceInOneProcess(t *testing.T) {
+	before, had := os.LookupEnv("PACKETDRILL_PID")
+	run := func(pid string) (string, error) {
+		var out bytes.Buffer
+		err := runtime.Run(context.Background(), mustParse(t, "calls.pkt", callsOnly), runtime.Options{
+			Net: noNetwork{}, Stdout: &out, Stderr: &out,
+			Env: append(os.Environ(), "PACKETDRILL_PID="+pid),
+		})
+		return out.String(), err
+	}
+	for _, pid := range []string{"101", "102"} {
+		out, err := run(pid)
+		if err != nil || strings.TrimSpace(out) != "pid="+pid {
+			t.Fatalf("run %s: %v, output %q", pid, err, out)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, pid := range []string{"201", "202"} {
+		wg.Go(func() {
+			if out, err := run(pid); err != nil || strings.TrimSpace(out) != "pid="+pid {
+				t.Errorf("parallel run %s: %v, output %q", pid, err, out)
+			}
+		})
+	}
+	wg.Wait()
+	if after, has := os.LookupEnv("PACKETDRILL_PID"); has != had || after != before {
+		t.Errorf("PACKETDRILL_PID changed in this process: %q -> %q", before, after)
+	}
+}
+
+// panicky is an observer with a bug.
+type panicky struct{ at int }
+
+func (p panicky) Event(r *runtime.EventRecord) {
+	if r.Index == p.at {
+		panic("observer bug")
+	}
+}
+func (panicky) Frame(runtime.Frame) {}
+
+// TestBugIsInternalError: a panic in the run becomes an "internal error"
+// failure at the event's line, and Run returns.
+func TestBugIsInternalError(t *testing.T) {
+	err := runtime.Run(context.Background(), mustParse(t, "calls.pkt", callsOnly), runtime.Options{
+		Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+		Observers: []runtime.Observer{panicky{at: 2}},
+	})
+	var f *runtime.Failure
+	if !errors.As(err, &f) || f.Pos.Line != 4 || !strings.Contains(f.Msg, "internal error: observer bug") {
+		t.Fatalf("got %v, want an internal error at calls.pkt:4", err)
+	}
+}
+
+// panicWriter fails the way a bug does, when it writes about getsockopt.
+type panicWriter struct{}
+
+func (panicWriter) Write(b []byte) (int, error) {
+	if bytes.Contains(b, []byte("getsockopt")) {
+		panic("writer bug")
+	}
+	return len(b), nil
+}
+
+// TestBugInBlockingCallThread: a panic on a blocking call's own thread
+// (here -v's line, written when the call returns) is an internal error at
+// the call's line, not a crash of the process.
+func TestBugInBlockingCallThread(t *testing.T) {
+	const script = `
+0      socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0     fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)
+0...0  getsockopt(3, SOL_SOCKET, SO_REUSEADDR, [0], [4]) = 0
++.05   close(3) = 0
+`
+	cfg := runtime.DefaultConfig(runtime.IPv4)
+	cfg.Verbose = true
+	err := runtime.Run(context.Background(), mustParse(t, "blocking.pkt", script), runtime.Options{
+		Config: cfg, Net: noNetwork{}, Stdout: panicWriter{}, Stderr: &bytes.Buffer{},
+	})
+	var f *runtime.Failure
+	if !errors.As(err, &f) || f.Pos.Line != 4 || !strings.Contains(f.Msg, "internal error: writer bug") {
+		t.Fatalf("got %v, want an internal error at blocking.pkt:4", err)
+	}
+}
+
+// skewAfter is a clock that jumps ahead once the observer has seen event
+// n: godrill is then late for what comes next, as on a busy machine.
+type skewAfter struct {
+	n    int
+	skew atomic.Int64
+}
+
+func (s *skewAfter) now() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
+func (s *skewAfter) Event(r *runtime.EventRecord) {
+	if r.Index == s.n {
+		s.skew.Store(int64(50 * time.Millisecond))
+	}
+}
+func (*skewAfter) Frame(runtime.Frame) {}
+
+// TestLateIsGodrillsFault: an event godrill starts later than its
+// tolerance is reported as godrill's lateness, not as the kernel's
+// timing error.
+func TestLateIsGodrillsFault(t *testing.T) {
+	clock := &skewAfter{n: 1}
+	err := runtime.Run(context.Background(), mustParse(t, "calls.pkt", callsOnly), runtime.Options{
+		Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+		Observers: []runtime.Observer{clock}, Clock: clock.now,
+	})
+	var f *runtime.Failure
+	if !errors.As(err, &f) || f.Kind != runtime.FailLate || f.Pos.Line != 4 {
+		t.Fatalf("got %v, want godrill's lateness at calls.pkt:4", err)
+	}
+	if !strings.Contains(f.Msg, "godrill was scheduled") || !strings.Contains(f.Msg, "the kernel was not tested at this line") ||
+		f.Late < 40*time.Millisecond {
+		t.Errorf("message %q (late %v), want godrill's lateness of about 50 ms", f.Msg, f.Late)
+	}
+}
