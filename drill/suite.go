@@ -305,15 +305,26 @@ func (s *suite) counts() (passed, failed, notRun int) {
 }
 
 // exitCode is 0 when every job ran and passed; otherwise the most serious
-// child exit code (1 kernel differed, 2 script invalid, 3 could not run),
-// and at least 1.
+// child exit code (4 godrill was late, 1 kernel differed, 2 script
+// invalid, 3 could not run), and at least 1.
 func (s *suite) exitCode() int {
+	// Godrill's lateness is the least serious: the kernel was not tested.
+	rank := func(code int) int {
+		if code == runtime.ExitLate {
+			return 0
+		}
+		return code
+	}
 	code := 0
 	for _, r := range s.results {
-		if r == nil {
-			code = max(code, runtime.ExitKernel)
-		} else if !r.Passed {
-			code = max(code, r.Exit())
+		c := runtime.ExitKernel
+		if r != nil && r.Passed {
+			continue
+		} else if r != nil {
+			c = r.Exit()
+		}
+		if code == 0 || rank(c) > rank(code) {
+			code = c
 		}
 	}
 	return code

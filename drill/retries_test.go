@@ -1,0 +1,58 @@
+package drill
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/godrill/godrill/runtime"
+)
+
+// lateScript is always late: the command takes 50 ms, so godrill starts
+// the call at 0.010 some 40 ms late, beyond any tolerance.
+const lateScript = "0 `sleep 0.05`\n0.010 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n"
+
+// TestLateExitCodes: godrill's own lateness exits 4 in `godrill run` and
+// 1 in the packetdrill form.
+func TestLateExitCodes(t *testing.T) {
+	needRoot(t)
+	dir := writeScripts(t, map[string]string{"late.pkt": lateScript})
+	p := filepath.Join(dir, "late.pkt")
+	var out, errb bytes.Buffer
+	if code := Main([]string{"run", p}, &out, &errb); code != runtime.ExitLate ||
+		!strings.Contains(errb.String(), "late.pkt:2: godrill was scheduled") {
+		t.Errorf("godrill run: exit %d, want %d with godrill's lateness at line 2:\n%s", code, runtime.ExitLate, errb.String())
+	}
+	errb.Reset()
+	if code := Main([]string{p}, &out, &errb); code != runtime.ExitKernel {
+		t.Errorf("drop-in form: exit %d, want %d:\n%s", code, runtime.ExitKernel, errb.String())
+	}
+}
+
+// TestRetriesRerunLateOnly: --retries reruns the runs where godrill was
+// late, and only those; the summary lists every retry.
+func TestRetriesRerunLateOnly(t *testing.T) {
+	needRoot(t)
+	dir := writeScripts(t, map[string]string{"late.pkt": lateScript, "fail.pkt": failScript, "pass.pkt": passScript})
+	var out, errb bytes.Buffer
+	code := runSuite(context.Background(), &Invocation{Files: []string{dir}, Extras: Extras{Jobs: 1, Retries: 2}},
+		[]job{{path: filepath.Join(dir, "fail.pkt")}, {path: filepath.Join(dir, "late.pkt")}, {path: filepath.Join(dir, "pass.pkt")}},
+		&out, &errb)
+	if code != runtime.ExitKernel {
+		t.Errorf("exit %d, want %d (the kernel failure outranks the lateness)", code, runtime.ExitKernel)
+	}
+	retries := 0
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.HasPrefix(line, "RETRY ") {
+			retries++
+			if !strings.Contains(line, "late.pkt") || !strings.Contains(line, "godrill was scheduled") {
+				t.Errorf("retry of the wrong run: %q", line)
+			}
+		}
+	}
+	if retries != 2 {
+		t.Errorf("summary lists %d retries, want 2:\n%s", retries, out.String())
+	}
+}
