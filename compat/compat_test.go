@@ -56,4 +56,30 @@ func TestAgree(t *testing.T) {
 	if r.Agree() {
 		t.Error("pass vs timeout agree")
 	}
+	r.Reference.Verdict = Missing
+	if r.Agree() || r.Compared() {
+		t.Error("a pass agrees with a reference that did not run")
+	}
+	r.Godrill.Verdict = Fail
+	if r.Agree() {
+		t.Error("a failure agrees with a reference that did not run")
+	}
+}
+
+// TestReportCountsOnlyCompared: a run without a reference verdict is
+// neither an agreement nor in the percentage.
+func TestReportCountsOnlyCompared(t *testing.T) {
+	rows := []Row{
+		{Godrill: Result{Verdict: Pass}, Reference: Result{Verdict: Pass}},
+		{Godrill: Result{Verdict: Pass}, Reference: Result{Verdict: Fail}},
+		{Godrill: Result{Verdict: Pass}, Reference: Result{Verdict: Missing}},
+	}
+	var b strings.Builder
+	got := Report(&b, rows)
+	if got.Runs != 3 || got.Compared != 2 || got.Agree != 1 || got.Disagree() != 1 || got.Percent() != 50 {
+		t.Errorf("tally %+v (%.1f%%), want 3 runs, 2 compared, 1 agreeing: 50%%\n%s", got, got.Percent(), b.String())
+	}
+	if !strings.Contains(b.String(), "1 disagreements") || !strings.Contains(b.String(), "1 runs not compared") {
+		t.Errorf("report:\n%s", b.String())
+	}
 }

@@ -9,19 +9,26 @@ import (
 
 // Tally counts one group of rows.
 type Tally struct {
-	Runs, Agree, GodrillPass, RefPass int
+	Runs, Compared, Agree, GodrillPass, RefPass int
 }
 
-// Percent is the share of runs with equal verdicts.
+// Percent is the share of runs with equal verdicts among the runs both
+// programs made.
 func (t Tally) Percent() float64 {
-	if t.Runs == 0 {
+	if t.Compared == 0 {
 		return 0
 	}
-	return 100 * float64(t.Agree) / float64(t.Runs)
+	return 100 * float64(t.Agree) / float64(t.Compared)
 }
+
+// Disagree is how many runs both programs made with different verdicts.
+func (t Tally) Disagree() int { return t.Compared - t.Agree }
 
 func (t *Tally) add(r Row) {
 	t.Runs++
+	if r.Compared() {
+		t.Compared++
+	}
 	if r.Agree() {
 		t.Agree++
 	}
@@ -58,9 +65,12 @@ func Report(w io.Writer, rows []Row) Tally {
 	}
 	fmt.Fprintf(tw, "total\t\t%d\t%d\t%d\t%d\t%.1f\t\n", total.Runs, total.GodrillPass, total.RefPass, total.Agree, total.Percent())
 	tw.Flush()
+	if n := total.Runs - total.Compared; n > 0 {
+		fmt.Fprintf(w, "\n%d runs not compared (a program did not run them); %% is over the %d compared\n", n, total.Compared)
+	}
 	var bad []Row
 	for _, r := range rows {
-		if !r.Agree() {
+		if r.Compared() && !r.Agree() {
 			bad = append(bad, r)
 		}
 	}

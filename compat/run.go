@@ -150,11 +150,16 @@ type Row struct {
 	Reference Result
 }
 
-// Agree reports whether both runs reached the same verdict; a timeout
-// counts as a failure, as the runners see it.
+// Compared reports whether both programs ran the job.
+func (r Row) Compared() bool {
+	return r.Godrill.Verdict != Missing && r.Reference.Verdict != Missing
+}
+
+// Agree reports whether both programs ran the job and reached the same
+// verdict; a timeout counts as a failure, as the runners see it. A job
+// one of them did not run never agrees.
 func (r Row) Agree() bool {
-	g, ref := r.Godrill.Verdict == Pass, r.Reference.Verdict == Pass
-	return r.Reference.Verdict == Missing || g == ref
+	return r.Compared() && (r.Godrill.Verdict == Pass) == (r.Reference.Verdict == Pass)
 }
 
 // Runner runs jobs with godrill and, when given, the reference.

@@ -3,6 +3,10 @@
 // corpora's own runners use, and prints where their verdicts agree.
 //
 //	godrill-compat [-godrill PATH] [-ref PATH] [-j N] [-timeout DUR] [-cache DIR] DIR...
+//
+// It exits 0 when the programs agree on every run, 1 when they disagree on
+// one or one of them did not run it (with -ref), or, without -ref, when a
+// godrill run did not pass; 2 on bad arguments, 3 when interrupted.
 package main
 
 import (
@@ -84,9 +88,14 @@ func doMain() int {
 			fmt.Fprintf(os.Stderr, "godrill-compat: %v\n", err)
 		}
 	}
-	compat.Report(os.Stdout, rows)
-	if ctx.Err() != nil {
+	total := compat.Report(os.Stdout, rows)
+	switch {
+	case ctx.Err() != nil:
 		return 3
+	case rn.Reference != nil && total.Agree != total.Runs:
+		return 1
+	case rn.Reference == nil && total.GodrillPass != total.Runs:
+		return 1
 	}
 	return 0
 }
