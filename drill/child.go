@@ -186,14 +186,7 @@ func loadScript(path string, inv *Invocation, stderr io.Writer) (*parser.Script,
 }
 
 func tunConfig(cfg *runtime.Config) tun.Config {
-	v := tun.IPv4
-	switch cfg.IPVersion {
-	case runtime.IPv6:
-		v = tun.IPv6
-	case runtime.IPv4MappedIPv6:
-		v = tun.IPv4MappedIPv6
-	}
-	tc := tun.DefaultConfig(v)
+	tc := tun.DefaultConfig(cfg.IPVersion)
 	tc.LocalIP, tc.RemoteIP, tc.GatewayIP = cfg.LocalIP, cfg.RemoteIP, cfg.GatewayIP
 	tc.PrefixLen, tc.MTU = cfg.PrefixLen, cfg.MTU
 	tc.ManualDrain = true

@@ -10,9 +10,12 @@ import (
 	"github.com/godrill/godrill/runtime"
 )
 
-// lateScript is always late: the command takes 50 ms, so godrill starts
-// the call at 0.010 some 40 ms late, beyond any tolerance.
-const lateScript = "0 `sleep 0.05`\n0.010 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n"
+// lateScript is always late: the command takes 500 ms, so godrill starts
+// the call at 0.010 some 490 ms late, beyond the 200 ms tolerance these
+// tests give (which a loaded machine does not exceed by itself).
+const lateScript = "0 `sleep 0.5`\n0.010 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 close(3) = 0\n"
+
+var tolerant = Flag{Name: "tolerance_usecs", Value: "200000"}
 
 // TestLateExitCodes: godrill's own lateness exits 4 in `godrill run` and
 // 1 in the packetdrill form.
@@ -21,12 +24,12 @@ func TestLateExitCodes(t *testing.T) {
 	dir := writeScripts(t, map[string]string{"late.pkt": lateScript})
 	p := filepath.Join(dir, "late.pkt")
 	var out, errb bytes.Buffer
-	if code := Main([]string{"run", p}, &out, &errb); code != runtime.ExitLate ||
+	if code := Main([]string{"run", "--tolerance_usecs=200000", p}, &out, &errb); code != runtime.ExitLate ||
 		!strings.Contains(errb.String(), "late.pkt:2: godrill was scheduled") {
 		t.Errorf("godrill run: exit %d, want %d with godrill's lateness at line 2:\n%s", code, runtime.ExitLate, errb.String())
 	}
 	errb.Reset()
-	if code := Main([]string{p}, &out, &errb); code != runtime.ExitKernel {
+	if code := Main([]string{"--tolerance_usecs=200000", p}, &out, &errb); code != runtime.ExitKernel {
 		t.Errorf("drop-in form: exit %d, want %d:\n%s", code, runtime.ExitKernel, errb.String())
 	}
 }
@@ -37,7 +40,7 @@ func TestRetriesRerunLateOnly(t *testing.T) {
 	needRoot(t)
 	dir := writeScripts(t, map[string]string{"late.pkt": lateScript, "fail.pkt": failScript, "pass.pkt": passScript})
 	var out, errb bytes.Buffer
-	code := runSuite(context.Background(), &Invocation{Files: []string{dir}, Extras: Extras{Jobs: 1, Retries: 2}},
+	code := runSuite(context.Background(), &Invocation{Files: []string{dir}, Flags: []Flag{tolerant}, Extras: Extras{Jobs: 1, Retries: 2}},
 		[]job{{path: filepath.Join(dir, "fail.pkt")}, {path: filepath.Join(dir, "late.pkt")}, {path: filepath.Join(dir, "pass.pkt")}},
 		&out, &errb)
 	if code != runtime.ExitKernel {

@@ -358,41 +358,17 @@ func TestParseOptionsDefensive(t *testing.T) {
 	}
 }
 
-func TestSeqWraparound(t *testing.T) {
-	const max = Seq(0xffffffff)
-	if max.Add(1) != 0 || max.Add(2) != 1 {
-		t.Error("Add does not wrap")
-	}
-	if got := Seq(1).Sub(max); got != 2 {
-		t.Errorf("1 - 0xffffffff = %d, want 2", got)
-	}
-	if got := max.Sub(1); got != -2 {
-		t.Errorf("0xffffffff - 1 = %d, want -2", got)
-	}
-	for _, tc := range []struct {
-		a, b Seq
-		less bool
-	}{
-		{1, 2, true},
-		{2, 1, false},
-		{max, 0, true}, // 0 comes after 0xffffffff
-		{0, max, false},
-		{0x7fffffff, 0x80000000, true},
-		{0, 0x7fffffff, true},
-		{5, 5, false},
-	} {
-		if got := tc.a.LessThan(tc.b); got != tc.less {
-			t.Errorf("%#x.LessThan(%#x) = %v", uint32(tc.a), uint32(tc.b), got)
-		}
-		if got := tc.a.LessThanEq(tc.b); got != (tc.less || tc.a == tc.b) {
-			t.Errorf("%#x.LessThanEq(%#x) = %v", uint32(tc.a), uint32(tc.b), got)
+func TestParseIPVersion(t *testing.T) {
+	for _, v := range []IPVersion{VersionIPv4, VersionIPv6, VersionIPv4MappedIPv6} {
+		got, err := ParseIPVersion(v.String())
+		if err != nil || got != v {
+			t.Errorf("ParseIPVersion(%q) = %v, %v", v.String(), got, err)
 		}
 	}
-	// A window straddling the wrap.
-	lo, hi := Seq(0xfffffff0), Seq(0x10)
-	for s, in := range map[Seq]bool{0xfffffff0: true, max: true, 0: true, 0xf: true, 0x10: false, 0xffffffef: false, 0x1000: false} {
-		if got := s.InRange(lo, hi); got != in {
-			t.Errorf("%#x.InRange(%#x, %#x) = %v, want %v", uint32(s), uint32(lo), uint32(hi), got, in)
-		}
+	if VersionIPv4MappedIPv6.Wire() != VersionIPv4 || VersionIPv6.Wire() != VersionIPv6 {
+		t.Error("Wire: ipv4-mapped-ipv6 is IPv4 on the wire, ipv6 IPv6")
+	}
+	if _, err := ParseIPVersion("ipv5"); err == nil {
+		t.Error("ParseIPVersion(ipv5) succeeded")
 	}
 }

@@ -10,39 +10,19 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/godrill/godrill/packet"
 )
 
-// IPVersion selects the address family of a run.
-type IPVersion int
+// IPVersion is the run's address family, shared with the sandbox.
+type IPVersion = packet.IPVersion
 
+// The values of --ip_version.
 const (
-	IPv4 IPVersion = iota
-	IPv4MappedIPv6
-	IPv6
+	IPv4           = packet.VersionIPv4
+	IPv4MappedIPv6 = packet.VersionIPv4MappedIPv6
+	IPv6           = packet.VersionIPv6
 )
-
-func (v IPVersion) String() string {
-	switch v {
-	case IPv4MappedIPv6:
-		return "ipv4-mapped-ipv6"
-	case IPv6:
-		return "ipv6"
-	}
-	return "ipv4"
-}
-
-// ParseIPVersion reads an --ip_version value.
-func ParseIPVersion(s string) (IPVersion, error) {
-	switch s {
-	case "ipv4":
-		return IPv4, nil
-	case "ipv4-mapped-ipv6":
-		return IPv4MappedIPv6, nil
-	case "ipv6":
-		return IPv6, nil
-	}
-	return 0, fmt.Errorf("bad --ip_version %q: want ipv4, ipv4-mapped-ipv6 or ipv6", s)
-}
 
 // Config holds every setting of a run. Fields mirror the reference's
 // command-line flags; Set applies one flag by name.
@@ -140,7 +120,7 @@ func (c *Config) Set(name, value string, override bool) error {
 	switch name {
 	case "ip_version":
 		var v IPVersion
-		if v, err = ParseIPVersion(value); err == nil && v != c.IPVersion {
+		if v, err = packet.ParseIPVersion(value); err == nil && v != c.IPVersion {
 			c.IPVersion = v
 			local, remote, gw, plen, mtu := c.set["local_ip"], c.set["remote_ip"], c.set["gateway_ip"], c.set["netmask_ip"], c.set["mtu"]
 			saved := *c
@@ -193,7 +173,8 @@ func (c *Config) Set(name, value string, override bool) error {
 			case "packet":
 				c.NonFatalPacket = true
 			case "syscall":
-				// The reference accepts it; failures stay fatal here as there.
+				// The reference sets config->non_fatal_syscall and never
+				// reads it (config.c): syscall failures stay fatal, as there.
 			default:
 				err = fmt.Errorf("unknown --non_fatal value %q", w)
 			}
@@ -275,9 +256,8 @@ func netmaskBits(s string) (int, error) {
 	return bits, nil
 }
 
-// ScriptAddrs are the live addresses of the socket side (local) and the
-// scripted peer (remote) as the socket sees them: IPv4-mapped for
-// ipv4-mapped-ipv6 runs.
+// sockaddrIP is a wire address as this run's sockets see it:
+// IPv4-mapped for ipv4-mapped-ipv6 runs.
 func (c *Config) sockaddrIP(a netip.Addr) netip.Addr {
 	if c.IPVersion == IPv4MappedIPv6 {
 		return netip.AddrFrom16(a.As16())

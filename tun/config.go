@@ -3,50 +3,19 @@ package tun
 import (
 	"fmt"
 	"net/netip"
+
+	"github.com/godrill/godrill/packet"
 )
 
-// IPVersion is the address family a script runs with (packetdrill's
-// --ip_version).
-type IPVersion int
+// IPVersion is the run's address family, shared with the runtime.
+type IPVersion = packet.IPVersion
 
 // The values of --ip_version.
 const (
-	IPv4           IPVersion = 4
-	IPv6           IPVersion = 6
-	IPv4MappedIPv6 IPVersion = 46 // AF_INET6 sockets, IPv4 on the wire
+	IPv4           = packet.VersionIPv4
+	IPv6           = packet.VersionIPv6
+	IPv4MappedIPv6 = packet.VersionIPv4MappedIPv6
 )
-
-// String returns the --ip_version spelling of v.
-func (v IPVersion) String() string {
-	switch v {
-	case IPv4:
-		return "ipv4"
-	case IPv6:
-		return "ipv6"
-	case IPv4MappedIPv6:
-		return "ipv4-mapped-ipv6"
-	}
-	return fmt.Sprintf("IPVersion(%d)", int(v))
-}
-
-// ParseIPVersion parses an --ip_version value.
-func ParseIPVersion(s string) (IPVersion, error) {
-	for _, v := range []IPVersion{IPv4, IPv6, IPv4MappedIPv6} {
-		if s == v.String() {
-			return v, nil
-		}
-	}
-	return 0, fmt.Errorf("bad --ip_version %q: want ipv4, ipv6 or ipv4-mapped-ipv6", s)
-}
-
-// Wire reports the family of packets on the wire: IPv4 for both IPv4 and
-// IPv4MappedIPv6.
-func (v IPVersion) Wire() IPVersion {
-	if v == IPv4MappedIPv6 {
-		return IPv4
-	}
-	return v
-}
 
 // Config describes the device and the addresses around it. All addresses
 // are of the wire family (IPv4 for IPv4MappedIPv6).
