@@ -77,3 +77,16 @@ func TestHungCallLeavesCaptureAndLog(t *testing.T) {
 		t.Errorf("last event %+v, want line 13 syscall fail", last)
 	}
 }
+
+// TestCodeSeesBBRInfo: under BBR a %{ }% snippet reads bbr_* values from
+// TCP_CC_INFO (the script sets bbr with setsockopt TCP_CONGESTION).
+func TestCodeSeesBBRInfo(t *testing.T) {
+	needKernel(t)
+	avail, err := os.ReadFile("/proc/sys/net/ipv4/tcp_available_congestion_control")
+	if err != nil || !strings.Contains(" "+strings.TrimSpace(string(avail))+" ", " bbr ") {
+		t.Skipf("the kernel has no bbr congestion control loaded (available: %q)", strings.TrimSpace(string(avail)))
+	}
+	if code, out := runScript(t, "testdata/code/bbr.pkt", nil); code != 0 {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
