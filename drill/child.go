@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
@@ -77,6 +78,12 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 			return runtime.ExitKernel
 		}
 	}
+	private, err := os.MkdirTemp("", "godrill-run-")
+	if err != nil {
+		fmt.Fprintf(stderr, "godrill: %v\n", err)
+		return runtime.ExitSetup
+	}
+	defer os.RemoveAll(private)
 	obs, closeObs, err := inv.Extras.observers(path, cfg, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
@@ -88,7 +95,7 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 		Stdout:    stdout,
 		Stderr:    stderr,
 		Observers: obs,
-		Env:       commandEnv(),
+		Env:       commandEnv(private),
 		Device:    tc.Name,
 		// This process runs one script: all its threads may go real-time.
 		Realtime: true,
@@ -111,8 +118,18 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 // (packetdrill.c). The corpora's set_sysctls.py names its restore file
 // after it and the cleanup command finds it as $PPID, the process that
 // runs the commands, which is this one.
-func commandEnv() []string {
-	return append(os.Environ(), "PACKETDRILL_PID="+strconv.Itoa(os.Getpid()))
+//
+// nstat keeps the counters it last printed in a history file, by default
+// /tmp/.nstat.u$UID, shared by every run on the machine: a parallel run in
+// another namespace would change the deltas a script checks. Each run gets
+// its own file in its private directory (unless the user chose one): the
+// run's first nstat sees no history, as a run alone on the machine does.
+func commandEnv(private string) []string {
+	env := append(os.Environ(), "PACKETDRILL_PID="+strconv.Itoa(os.Getpid()))
+	if _, ok := os.LookupEnv("NSTAT_HISTORY"); !ok {
+		env = append(env, "NSTAT_HISTORY="+filepath.Join(private, "nstat.history"))
+	}
+	return env
 }
 
 // verdictFD is the pipe on which the child announces its exit code before

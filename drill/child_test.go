@@ -3,6 +3,8 @@ package drill
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,5 +59,29 @@ func TestRetriesRerunLateOnly(t *testing.T) {
 	}
 	if retries != 2 {
 		t.Errorf("summary lists %d retries, want 2:\n%s", retries, out.String())
+	}
+}
+
+// nstatScript sees no nstat history when it starts and leaves one after
+// nstat ran: each run has its own history file.
+const nstatScript = "0 `[ -n \"$NSTAT_HISTORY\" ] && [ ! -e \"$NSTAT_HISTORY\" ]`\n" +
+	"+0 `nstat -n`\n" +
+	"+0 `[ -e \"$NSTAT_HISTORY\" ]`\n"
+
+// TestNstatHistoryPerRun: nstat's history, by default one file in /tmp for
+// every run on the machine, is private to each run.
+func TestNstatHistoryPerRun(t *testing.T) {
+	needRoot(t)
+	if _, err := exec.LookPath("nstat"); err != nil {
+		t.Skip("needs nstat (iproute2)")
+	}
+	t.Setenv("NSTAT_HISTORY", "")
+	os.Unsetenv("NSTAT_HISTORY")
+	p := filepath.Join(writeScripts(t, map[string]string{"nstat.pkt": nstatScript}), "nstat.pkt")
+	for i := range 2 {
+		var out, errb bytes.Buffer
+		if code := Main([]string{"run", "--tolerance_usecs=200000", p}, &out, &errb); code != 0 {
+			t.Fatalf("run %d: exit %d:\n%s%s", i+1, code, out.String(), errb.String())
+		}
 	}
 }
