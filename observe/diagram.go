@@ -138,7 +138,7 @@ func (d *Diagram) sequence() sequence {
 		if r.State != "" && r.State != kstate {
 			ks, kstate = r.State, r.State
 		}
-		seg, isSeg := parseSegment(r.Summary)
+		seg, isSeg := segmentOf(r.Script)
 		switch {
 		case r.Kind == runtime.KindNone:
 			continue

@@ -25,8 +25,27 @@ func ev(line int, ms float64, kind, summary, result, state string) runtime.Event
 	return runtime.EventRecord{
 		Pos: parser.Pos{File: "simultaneous-close.pkt", Line: line}, Kind: kinds[kind],
 		ScriptTime: t.Truncate(time.Millisecond), ActualTime: t,
-		Summary: summary, Result: result, State: state, Verdict: runtime.VerdictOK,
+		Summary: summary, Script: scriptPacket(kind, summary),
+		Result: result, State: state, Verdict: runtime.VerdictOK,
 	}
+}
+
+// scriptPacket is the packet the parser makes of an inbound or outbound
+// line, as the runtime hands it to observers; nil for other kinds. It is
+// parsed as outbound, which needs no window, then given its direction.
+func scriptPacket(kind, summary string) *parser.Packet {
+	if kind != "inbound" && kind != "outbound" {
+		return nil
+	}
+	s, err := parser.Parse("fixture.pkt", []byte("0 > "+summary+"\n"), parser.Options{})
+	if err != nil {
+		panic(parser.FormatError(err))
+	}
+	p := s.Events[0].Packet
+	if kind == "inbound" {
+		p.Direction = parser.Inbound
+	}
+	return p
 }
 
 var kinds = map[string]runtime.EventKind{
@@ -95,7 +114,7 @@ func failing() []runtime.EventRecord {
 	recs = append(recs, ev(38, 160.02, "inbound", "F. 1:1(0) ack 2 win 512", "", "TIME_WAIT"))
 	f := ev(39, 160.05, "outbound", ". 2:2(0) ack 3", "", "TIME_WAIT")
 	f.Verdict = runtime.VerdictFail
-	f.Error = "simultaneous-close.pkt:39: error handling packet: live packet field tcp_ack: expected: 3 (0x3) vs actual: 2 (0x2)\n" +
+	f.Error = "simultaneous-close.pkt:39: error handling packet: live packet field tcp_ack_seq: expected: 3 (0x3) vs actual: 2 (0x2)\n" +
 		"script packet:  0.160000 . 2:2(0) ack 3\nactual packet:  0.160047 . 2:2(0) ack 2 win 502"
 	return append(recs, f)
 }

@@ -1,52 +1,32 @@
 package observe
 
 import (
-	"strconv"
-	"strings"
+	"github.com/godrill/godrill/parser"
 )
 
-// segment is what the peer model needs of a packet written in script
-// syntax ("F. 1:1(0) ack 2 win 512"): flags and relative sequence space.
+// segment is what the peer model needs of a script's TCP packet: flags
+// and relative sequence space.
 type segment struct {
 	syn, fin, rst, ack bool
 	start, end         int64 // start:end of the payload
 	ackNum             int64
 }
 
-// parseSegment reads a packet summary; ok is false for anything that is
-// not a TCP segment in script syntax.
-func parseSegment(s string) (seg segment, ok bool) {
-	f := strings.Fields(s)
-	if len(f) < 2 {
+// segmentOf reads a script's packet; ok is false for anything that is not
+// a TCP segment.
+func segmentOf(p *parser.Packet) (seg segment, ok bool) {
+	if p == nil || p.TCP == nil {
 		return seg, false
 	}
-	for _, c := range f[0] {
-		switch c {
-		case 'S':
-			seg.syn = true
-		case 'F':
-			seg.fin = true
-		case 'R':
-			seg.rst = true
-		case '.':
-			seg.ack = true
-		}
-	}
-	colon := strings.IndexByte(f[1], ':')
-	paren := strings.IndexByte(f[1], '(')
-	if colon < 0 || paren < colon {
-		return seg, false
-	}
-	var err1, err2 error
-	seg.start, err1 = strconv.ParseInt(f[1][:colon], 10, 64)
-	seg.end, err2 = strconv.ParseInt(f[1][colon+1:paren], 10, 64)
-	if err1 != nil || err2 != nil {
-		return seg, false
-	}
-	for i := 2; i+1 < len(f); i++ {
-		if f[i] == "ack" {
-			seg.ackNum, _ = strconv.ParseInt(f[i+1], 10, 64)
-		}
+	t := p.TCP
+	seg.syn = t.Flags&parser.FlagSYN != 0
+	seg.fin = t.Flags&parser.FlagFIN != 0
+	seg.rst = t.Flags&parser.FlagRST != 0
+	seg.ack = t.Flags&parser.FlagACK != 0
+	seg.start = int64(t.Seq.Start)
+	seg.end = seg.start + int64(t.Seq.Len)
+	if t.Ack != nil {
+		seg.ackNum = int64(*t.Ack)
 	}
 	return seg, true
 }

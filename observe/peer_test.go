@@ -5,24 +5,28 @@ import (
 	"testing"
 )
 
-func TestParseSegment(t *testing.T) {
+func TestSegmentOf(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
 		want segment
-		ok   bool
 	}{
-		{"S 0:0(0) win 65535 <mss 1460>", segment{syn: true}, true},
-		{"S. 0:0(0) ack 1 <...>", segment{syn: true, ack: true, ackNum: 1}, true},
-		{"F. 1:1(0) ack 2 win 512", segment{fin: true, ack: true, start: 1, end: 1, ackNum: 2}, true},
-		{"P. 1:1001(1000) ack 1", segment{ack: true, start: 1, end: 1001, ackNum: 1}, true},
-		{"R 5:5(0)", segment{rst: true, start: 5, end: 5}, true},
-		{"close(4)", segment{}, false},
-		{"packet", segment{}, false},
+		{"S 0:0(0) win 65535 <mss 1460>", segment{syn: true}},
+		{"S. 0:0(0) ack 1 <...>", segment{syn: true, ack: true, ackNum: 1}},
+		{"F. 1:1(0) ack 2 win 512", segment{fin: true, ack: true, start: 1, end: 1, ackNum: 2}},
+		{"P. 1:1001(1000) ack 1", segment{ack: true, start: 1, end: 1001, ackNum: 1}},
+		{"R 5:5(0)", segment{rst: true, start: 5, end: 5}},
+		{"R. 4294967295:4294967295(0) ack 7", segment{rst: true, ack: true, start: 4294967295, end: 4294967295, ackNum: 7}},
 	} {
-		got, ok := parseSegment(tc.in)
-		if ok != tc.ok || (ok && got != tc.want) {
-			t.Errorf("parseSegment(%q) = %+v, %v; want %+v, %v", tc.in, got, ok, tc.want, tc.ok)
+		got, ok := segmentOf(scriptPacket("inbound", tc.in))
+		if !ok || got != tc.want {
+			t.Errorf("segmentOf(%q) = %+v, %v; want %+v", tc.in, got, ok, tc.want)
 		}
+	}
+	if _, ok := segmentOf(nil); ok {
+		t.Error("segmentOf(nil) is a segment")
+	}
+	if _, ok := segmentOf(scriptPacket("inbound", "udp (10)")); ok {
+		t.Error("a UDP packet is a TCP segment")
 	}
 }
 
@@ -55,7 +59,8 @@ func TestPeerModel(t *testing.T) {
 				got = append(got, p.flush()...)
 				continue
 			}
-			seg, ok := parseSegment(s[2:])
+			kind := map[byte]string{'<': "inbound", '>': "outbound"}[s[0]]
+			seg, ok := segmentOf(scriptPacket(kind, s[2:]))
 			if !ok {
 				t.Fatalf("%s: bad step %q", tc.name, s)
 			}

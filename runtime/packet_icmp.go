@@ -114,6 +114,7 @@ func (r *runner) runOutboundICMP(es *eventState, rec *EventRecord, s *socket, ty
 	}
 	r.traceSniffed(live)
 	rec.ActualTime = r.wallToScript(live.time)
+	rec.Live = live.d.Raw
 	m := packet.ICMP(live.d.L4)
 	if !m.IsValid() {
 		return packetFail(es, "truncated ICMP message")

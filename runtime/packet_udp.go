@@ -96,6 +96,7 @@ func (r *runner) runUDP(es *eventState, rec *EventRecord) error {
 	}
 	r.traceSniffed(live)
 	rec.ActualTime = r.wallToScript(live.time)
+	rec.Live = live.d.Raw
 	d := live.d
 	ud := packet.UDP(d.UDP)
 	checks := r.ipChecks(d, packet.ProtoUDP, packet.UDPLen+int(u.Len))

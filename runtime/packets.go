@@ -16,6 +16,7 @@ import (
 
 func (r *runner) runPacket(es *eventState, rec *EventRecord) error {
 	p := es.ev.Packet
+	rec.Script = p
 	switch {
 	case p.UDP != nil:
 		return r.runUDP(es, rec)
@@ -124,6 +125,7 @@ func (r *runner) injectAt(es *eventState, rec *EventRecord, pkt []byte, inject f
 	if err := inject(pkt); err != nil {
 		return packetFail(es, "injecting packet: %v", err)
 	}
+	rec.Live = pkt
 	r.traceInjected(pkt, rec.ActualTime, ace)
 	return nil
 }
@@ -366,6 +368,7 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) error 
 		d = aggregate(segs)
 	}
 	rec.ActualTime = r.wallToScript(live.time)
+	rec.Live = d.Raw
 	if got != want {
 		f := packetFail(es, "live packet payload: expected %d bytes vs actual %d bytes", want, got)
 		r.addDumps(f, es, t, s, d, live.time)

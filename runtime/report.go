@@ -154,6 +154,12 @@ type EventRecord struct {
 	ScriptTime time.Duration
 	ActualTime time.Duration
 	Summary    string // packet in script syntax, or the call
+	// Script is the script's packet for a packet event, nil otherwise.
+	Script *parser.Packet
+	// Live is the packet on the device for a packet event: the one
+	// godrill injected, or the kernel's (segments merged); nil when
+	// none came.
+	Live       []byte
 	Result     string // syscall result
 	PrevState  string
 	State      string // kernel TCP state after the event, "" when unknown

@@ -154,6 +154,7 @@ func (r *runner) failEvent(f *Failure) {
 		rec.ScriptTime = es.time
 		rec.ActualTime = r.now()
 		rec.Kind, rec.Summary = eventSummary(es.ev)
+		rec.Script = es.ev.Packet
 	}
 	if f.Kind == FailLate {
 		rec.Verdict = VerdictLate
