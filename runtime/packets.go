@@ -58,7 +58,11 @@ func (r *runner) socketForPacket(es *eventState) (*socket, error) {
 		if child.local.Addr().IsUnspecified() || !child.local.IsValid() {
 			child.local = netip.AddrPortFrom(r.cfg.LocalIP, sut.local.Port())
 		}
-		child.remote = netip.AddrPortFrom(r.cfg.RemoteIP, r.ephemeralPort())
+		port, err := r.ephemeralPort()
+		if err != nil {
+			return nil, packetFail(es, "reserving a port for the scripted peer: %v", err)
+		}
+		child.remote = netip.AddrPortFrom(r.cfg.RemoteIP, port)
 		child.state = sockPassiveSYNIn
 		child.remoteISN = t.Seq.Start
 		r.sockets = append(r.sockets, child)
@@ -87,12 +91,13 @@ func (r *runner) socketForPacket(es *eventState) (*socket, error) {
 
 // ephemeralPort reserves a port number for the scripted peer the way the
 // reference does: whatever the kernel hands out for a bind to port 0.
-func (r *runner) ephemeralPort() uint16 {
-	if p, fd, err := kernelEphemeralPort(r.cfg); err == nil {
-		r.reservedPorts = append(r.reservedPorts, fd)
-		return p
+func (r *runner) ephemeralPort() (uint16, error) {
+	p, fd, err := kernelEphemeralPort(r.cfg)
+	if err != nil {
+		return 0, err
 	}
-	return 40000 + uint16(time.Now().UnixNano()%20000)
+	r.reservedPorts = append(r.reservedPorts, fd)
+	return p, nil
 }
 
 // --- inbound ---------------------------------------------------------------
