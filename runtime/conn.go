@@ -86,3 +86,31 @@ func (s *socket) matchesOutbound(src, dst netip.AddrPort) bool {
 	}
 	return src == s.local
 }
+
+// Live to script space, for what the kernel sends: its sequence numbers
+// count from its ISN, its acks from the peer's.
+func (s *socket) scriptSeq(live uint32, isSYN bool) uint32 {
+	return live - s.localScriptToLive(isSYN)
+}
+
+func (s *socket) scriptAck(live uint32, isSYN bool) uint32 {
+	return live - s.remoteScriptToLive(isSYN)
+}
+
+// learnTSVal records the kernel's TS val of an outbound segment under the
+// script's (to map the peer's later TS ecr), and the first such pair (to
+// show later live values in script space).
+func (s *socket) learnTSVal(scriptVal, liveVal uint32) {
+	s.tsVal[scriptVal] = liveVal
+	if !s.firstTS {
+		s.firstTS, s.firstScriptVal, s.firstLiveVal = true, scriptVal, liveVal
+	}
+}
+
+// scriptTSVal maps a live outbound TS val to script space.
+func (s *socket) scriptTSVal(live uint32) uint32 {
+	if !s.firstTS {
+		return live
+	}
+	return s.firstScriptVal + (live - s.firstLiveVal)
+}

@@ -119,7 +119,7 @@ func (r *runner) runOutboundICMP(es *eventState, rec *EventRecord, s *socket, ty
 	if !m.IsValid() {
 		return packetFail(es, "truncated ICMP message")
 	}
-	checks := []check{{name: "icmp_type", want: uint32(typ), got: uint32(m.Type())}, {name: "icmp_code", want: uint32(code), got: uint32(m.Code())}}
+	checks := []fieldCheck{numCheck("icmp_type", uint32(typ), uint32(m.Type())), numCheck("icmp_code", uint32(code), uint32(m.Code()))}
 	checks = append(checks, ipInfoChecks(p.IP, live.d)...)
 	return r.finishOutbound(es, s, live, checks, nil, icmpSummary(p.ICMP))
 }

@@ -99,58 +99,20 @@ func (r *runner) runUDP(es *eventState, rec *EventRecord) error {
 	rec.Live = live.d.Raw
 	d := live.d
 	ud := packet.UDP(d.UDP)
-	checks := r.ipChecks(d, packet.ProtoUDP, packet.UDPLen+int(u.Len))
+	checks := ipHeaderChecks(d, packet.ProtoUDP, packet.UDPLen+int(u.Len))
 	checks = append(checks, ipInfoChecks(p.IP, d)...)
-	checks = append(checks, check{name: "udp_len", want: uint32(packet.UDPLen + u.Len), got: uint32(ud.Length())})
+	checks = append(checks, numCheck("udp_len", uint32(packet.UDPLen+u.Len), uint32(ud.Length())))
 	return r.finishOutbound(es, s, live, checks, ud.Payload(), fmt.Sprintf("udp (%d)", u.Len))
 }
 
-// ipChecks are the IP header fields the reference always checks.
-func (r *runner) ipChecks(d *packet.Decoded, proto uint8, l4Len int) []check {
-	if d.Version == 4 {
-		return []check{
-			{name: "ipv4_version", want: 4, got: 4},
-			{name: "ipv4_protocol", want: uint32(proto), got: uint32(d.Proto)},
-			{name: "ipv4_header_length", want: 5, got: uint32(d.HeaderLen / 4)},
-			{name: "ipv4_total_length", want: uint32(20 + l4Len), got: uint32(d.TotalLen)},
-		}
-	}
-	return []check{
-		{name: "ipv6_version", want: 6, got: 6},
-		{name: "ipv6_payload_len", want: uint32(l4Len), got: uint32(d.TotalLen - d.HeaderLen)},
-		{name: "ipv6_next_header", want: uint32(proto), got: uint32(d.Proto)},
-	}
-}
-
-// finishOutbound checks the fields, the encapsulation, the payload (all
-// zeros) and the time of a non-TCP outbound packet.
-func (r *runner) finishOutbound(es *eventState, s *socket, live sniffed, checks []check, payload []byte, script string) error {
-	p := es.ev.Packet
-	msg := encapMismatch(p.Encap, live.layers)
-	if msg == "" {
-		msg = s.checkFlowLabel(p.IP, live.d)
-	}
-	for _, c := range checks {
-		if msg == "" && !c.skip && c.want != c.got {
-			msg = fmt.Sprintf("live packet field %s: expected: %d (0x%x) vs actual: %d (0x%x)", c.name, c.want, c.want, c.got, c.got)
-		}
-	}
-	if msg == "" && nonZero(payload) {
-		msg = "incorrect outbound data payload"
-	}
-	actual := r.wallToScript(live.time)
-	if msg == "" {
-		msg = r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, actual, r.lastT(), "outbound packet")
-	}
-	if msg == "" {
-		return nil
-	}
-	f := packetFail(es, "%s", msg)
-	f.Script = fmt.Sprintf("script packet: %9.6f %s", secs(es.time), script)
-	f.Actual = fmt.Sprintf("actual packet: %9.6f %s", secs(actual), dumpLive(live.layers, live.d, false))
-	if r.cfg.NonFatalPacket {
-		fmt.Fprintf(r.stderr, "%s:%d: warning handling packet: %s\n", f.Pos.File, f.Pos.Line, msg)
-		return nil
-	}
-	return f
+// finishOutbound checks the layers, the fields, the payload (all zeros)
+// and the time of a non-TCP outbound packet.
+func (r *runner) finishOutbound(es *eventState, s *socket, live sniffed, fields []fieldCheck, payload []byte, script string) error {
+	checks := layerChecks(es.ev.Packet, s, live)
+	checks = append(checks, fields...)
+	checks = append(checks, payloadCheck(len(payload), payload), r.timeCheck(es, live))
+	return r.outboundVerdict(es, live, checks, func(f *Failure) {
+		f.Script = fmt.Sprintf("script packet: %9.6f %s", secs(es.time), script)
+		f.Actual = fmt.Sprintf("actual packet: %9.6f %s", secs(r.wallToScript(live.time)), dumpLive(live.layers, live.d, false))
+	})
 }
