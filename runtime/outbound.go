@@ -62,15 +62,15 @@ func diffFields(checks []fieldCheck) (rows []FieldDiff, first string) {
 type tcpHeader struct {
 	length     int    // of the segment, header included (what IP carries)
 	dataOffset uint32 // TCP header length in 32-bit words
-	flags         packet.TCPFlags
-	reserved      uint32
-	seq, ack      uint32
-	window        *uint32 // nil: any window (expected header only)
-	urgent        uint32
-	opts          []packet.Option
-	optErr        error // the live options did not parse
-	anyOpts       bool  // "<...>": any options (expected header only)
-	payload       []byte
+	flags      packet.TCPFlags
+	reserved   uint32
+	seq, ack   uint32
+	window     *uint32 // nil: any window (expected header only)
+	urgent     uint32
+	opts       []packet.Option
+	optErr     error // the live options did not parse
+	anyOpts    bool  // "<...>": any options (expected header only)
+	payload    []byte
 }
 
 // expectedTCP is the header script line t asks for. With "<...>" the

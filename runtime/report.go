@@ -159,10 +159,10 @@ type EventRecord struct {
 	// Live is the packet on the device for a packet event: the one
 	// godrill injected, or the kernel's (segments merged); nil when
 	// none came.
-	Live       []byte
-	Result     string // syscall result
-	PrevState  string
-	State      string // kernel TCP state after the event, "" when unknown
-	Verdict    Verdict
-	Error      string
+	Live      []byte
+	Result    string // syscall result
+	PrevState string
+	State     string // kernel TCP state after the event, "" when unknown
+	Verdict   Verdict
+	Error     string
 }
