@@ -44,13 +44,20 @@ func TestProbe(t *testing.T) {
 		}
 		return out, nil
 	}
-	// The kernel's lookup: the connection, else a listener on the port.
+	// The kernel's lookup, written here rather than with the probe's own
+	// matcher: the exact connection (IPv4-mapped addresses equal to IPv4
+	// ones), else a listener on the local port.
+	unmap := func(a netip.AddrPort) netip.AddrPort { return netip.AddrPortFrom(a.Addr().Unmap(), a.Port()) }
 	diagLookup = func(fam uint8, l, r netip.AddrPort) (diagSocket, bool, error) {
-		if s := match(dump(fam), l, r); s != nil {
-			return *s, true, nil
+		for _, s := range dump(fam) {
+			if unmap(s.src) == unmap(l) && unmap(s.dst) == unmap(r) {
+				return s, true, nil
+			}
 		}
-		if s := match(dump(fam), l, netip.AddrPort{}); s != nil {
-			return *s, true, nil
+		for _, s := range dump(fam) {
+			if s.state == 10 && s.src.Port() == l.Port() {
+				return s, true, nil
+			}
 		}
 		return diagSocket{}, false, nil
 	}

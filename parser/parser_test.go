@@ -245,41 +245,47 @@ func TestSeqRanges(t *testing.T) {
 	}
 }
 
+// TestOptionLengths: option lists must pad the header to 32-bit words and
+// fit 40 bytes, each value its field; every error says which rule broke.
 func TestOptionLengths(t *testing.T) {
+	const pad = "1:21: TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: "
 	for _, tc := range []struct {
 		opts string
-		ok   bool
+		err  string // "" = valid; else the error after "t.pkt:"
 	}{
-		{"<nop,nop,sackOK>", true},
-		{"<mss 1460>", true},
-		{"<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>", true},
-		{"<nop,nop,TS val 1 ecr 2>", true},
-		{"<nop,nop,sack 1:2 3:4>", true},
-		{"<FO 0123456789abcdef,nop,nop>", true},
-		{"<FO,nop,nop>", true},
-		{"<FOEXP 0123456789abcdef>", true},
-		{"<FOEXP>", true},
-		{"<md5 000102030405060708090a0b0c0d0e0f,nop,nop>", true},
-		{"<ECN e0b 1 ceb 2 e1b 3,nop>", true},
-		{"<ECN e1b 1,nop,nop,nop>", true},
-		{"<ECN e0b 1 ceb 2>", true},
-		{"<ECN e0b 1 ceb 2 e1b 3,nop,nop,nop>", false},
-		{"<eol,eol,eol,eol>", true},
-		{"<mss 1460,nop>", false},
-		{"<wscale 7>", false},
-		{"<sackOK>", false},
-		{"<TS val 1 ecr 2>", false},
-		{"<sack 1:2>", false},
-		{"<FO 012>", false},
-		{"<mss 70000>", false},
-		{"<wscale 256,nop>", false},
-		{"<ECN e0b 16777216,nop,nop,nop>", false},
-		{"<sack 1:2 3:4 5:6 7:8 9:10,nop,nop>", false}, // 42 bytes
-		{"<bogus 1>", false},
+		{"<nop,nop,sackOK>", ""},
+		{"<mss 1460>", ""},
+		{"<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>", ""},
+		{"<nop,nop,TS val 1 ecr 2>", ""},
+		{"<nop,nop,sack 1:2 3:4>", ""},
+		{"<FO 0123456789abcdef,nop,nop>", ""},
+		{"<FO,nop,nop>", ""},
+		{"<FOEXP 0123456789abcdef>", ""},
+		{"<FOEXP>", ""},
+		{"<md5 000102030405060708090a0b0c0d0e0f,nop,nop>", ""},
+		{"<ECN e0b 1 ceb 2 e1b 3,nop>", ""},
+		{"<ECN e1b 1,nop,nop,nop>", ""},
+		{"<ECN e0b 1 ceb 2>", ""},
+		{"<ECN e0b 1 ceb 2 e1b 3,nop,nop,nop>", pad + "2 excess bytes"},
+		{"<eol,eol,eol,eol>", ""},
+		{"<mss 1460,nop>", pad + "1 excess bytes"},
+		{"<wscale 7>", pad + "3 excess bytes"},
+		{"<sackOK>", pad + "2 excess bytes"},
+		{"<TS val 1 ecr 2>", pad + "2 excess bytes"},
+		{"<sack 1:2>", pad + "2 excess bytes"},
+		{"<FO 012>", pad + "3 excess bytes"},
+		{"<mss 70000>", "1:26: mss value 70000 out of range for 16 bits"},
+		{"<wscale 256,nop>", "1:29: window scale shift count 256 out of range for 8 bits"},
+		{"<ECN e0b 16777216,nop,nop,nop>", "1:30: TCP AccECN field value 16777216 out of range for 24 bits"},
+		{"<sack 1:2 3:4 5:6 7:8 9:10,nop,nop>", "1:21: TCP option list too long: 44 bytes (at most 40)"}, // 44 bytes
+		{"<bogus 1>", `1:22: unknown TCP option "bogus"`},
 	} {
 		_, err := Parse("t.pkt", []byte("0 > S. 0:0(0) ack 1 "+tc.opts+"\n"), Options{})
-		if (err == nil) != tc.ok {
-			t.Errorf("%s: err %v", tc.opts, err)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%s: unexpected error %v", tc.opts, err)
+		case tc.err != "" && (err == nil || err.Error() != "t.pkt:"+tc.err):
+			t.Errorf("%s: error %v, want t.pkt:%s", tc.opts, err, tc.err)
 		}
 	}
 }
@@ -380,8 +386,22 @@ func TestGiveUp(t *testing.T) {
 	}
 	_, err := Parse("t.pkt", []byte(b.String()), Options{})
 	var list ErrorList
-	if !errors.As(err, &list) || len(list) > maxErrors+1 {
-		t.Fatalf("got %d errors", len(list))
+	if !errors.As(err, &list) {
+		t.Fatalf("got %v, want an ErrorList", err)
+	}
+	// Ten of the 100 (go/scanner's habit), one per line in order, then the
+	// give-up notice.
+	const want = 10
+	if len(list) != want+1 {
+		t.Fatalf("got %d errors, want %d and a give-up", len(list), want)
+	}
+	for i, e := range list[:want] {
+		if e.Pos.Line != i+2 || !strings.Contains(e.Msg, "window") {
+			t.Errorf("error %d: %v, want the missing window of line %d", i, e, i+2)
+		}
+	}
+	if last := list[want]; last.Msg != "too many errors" {
+		t.Errorf("last error %v, want the give-up", last)
 	}
 }
 
