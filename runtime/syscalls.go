@@ -267,6 +267,8 @@ func (r *runner) blockingCall(c *call, fn syscallFunc) error {
 // does. It polls without the Go scheduler: a pread of the thread's stat
 // file it keeps open, then sched_yield(2), which lets the call's thread
 // run on this CPU; the sleep is seen within microseconds of happening.
+// Past yieldWindow it polls every pollSleep instead: a real-time thread
+// that only yields would starve the other runs on its CPU.
 func waitAsleep(tid int, done <-chan struct{}) error {
 	fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/stat", tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -275,6 +277,7 @@ func waitAsleep(tid int, done <-chan struct{}) error {
 	}
 	defer unix.Close(fd)
 	var buf [512]byte
+	start := time.Now()
 	for {
 		select {
 		case <-done:
@@ -284,9 +287,18 @@ func waitAsleep(tid int, done <-chan struct{}) error {
 		if n, err := unix.Pread(fd, buf[:], 0); err == nil && statSleeping(buf[:n]) {
 			return nil
 		}
-		unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		if time.Since(start) < yieldWindow {
+			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		} else {
+			sleepThread(pollSleep)
+		}
 	}
 }
+
+const (
+	yieldWindow = 500 * time.Microsecond
+	pollSleep   = 20 * time.Microsecond
+)
 
 // statSleeping reads the state field of a /proc/.../stat line.
 func statSleeping(stat []byte) bool {
