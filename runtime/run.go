@@ -138,6 +138,7 @@ func (r *runner) finish(err error) {
 		r.awaitBlocking(time.Second)
 	}
 	r.closeAll()
+	r.stopCallThread()
 	r.mu.Unlock()
 	r.drainFrames()
 	r.runCleanupCommand()
@@ -224,6 +225,7 @@ type runner struct {
 	sockets       []*socket
 	sut           *socket // socket under test
 	blocking      *blockingCall
+	calls         *callThread // the thread of blocking calls, nil until needed
 	// mu is held by the event loop while it runs an event, and by a
 	// blocking call's thread while it checks its result.
 	mu   sync.Mutex
@@ -284,6 +286,7 @@ func (r *runner) run() error {
 		r.initDone = true
 	}
 
+	r.startCallThread()
 	// Find the jiffy edge at normal priority: busy-waiting for it under
 	// SCHED_RR would starve a parallel run on a two-core machine.
 	r.start = alignStart(r.clock)

@@ -226,16 +226,68 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 	rec.ActualTime = r.now()
 	b := &blockingCall{c: c, done: make(chan struct{})}
 	r.blocking = b
-	tidCh := make(chan int, 1)
-	go func() {
-		goruntime.LockOSThread()
-		defer goruntime.UnlockOSThread()
+	t := r.callThread()
+	t.work <- func() {
 		defer close(b.done)
-		tidCh <- unix.Gettid()
 		b.err = r.guard(c.es, func() error { return r.blockingCall(c, fn) })
-	}()
+	}
 	// Go on once the call is asleep in the kernel, or done.
-	return waitAsleep(<-tidCh, b.done)
+	return waitAsleep(t.tid, b.done)
+}
+
+// callThread is the OS thread that makes the run's blocking calls, one at
+// a time. It is started before the first one is due (see startCallThread),
+// so a call starts without waiting for a new thread.
+type callThread struct {
+	tid  int
+	work chan func()
+}
+
+// startCallThread starts the blocking-call thread if the script has a
+// blocking call. A call that never returns keeps its thread; the run goes
+// on without it.
+func (r *runner) startCallThread() {
+	for _, ev := range r.script.Events {
+		if ev.Syscall != nil && ev.Syscall.HasEnd {
+			r.callThread()
+			return
+		}
+	}
+}
+
+func (r *runner) callThread() *callThread {
+	if r.calls != nil {
+		return r.calls
+	}
+	t := &callThread{work: make(chan func())}
+	tid := make(chan int)
+	go func() {
+		goruntime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		tid <- unix.Gettid()
+		for f := range t.work {
+			f()
+		}
+	}()
+	t.tid = <-tid
+	r.calls = t
+	return t
+}
+
+// stopCallThread ends the blocking-call thread once its call is done.
+func (r *runner) stopCallThread() {
+	if r.calls != nil && (r.blocking == nil || isClosed(r.blocking.done)) {
+		close(r.calls.work)
+		r.calls = nil
+	}
+}
+
+func isClosed(c <-chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 // blockingCall makes the call on this (the call's own) thread and checks
