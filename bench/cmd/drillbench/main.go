@@ -31,6 +31,8 @@ var (
 	startRuns  = flag.Int("startup-runs", 15, "runs of the two-line script")
 	suiteSize  = flag.Int("scripts", 40, "scripts in the throughput suite")
 	fidRuns    = flag.Int("fidelity-runs", 1, "runs of the fidelity script (errors pooled)")
+	only       = flag.String("only", "fidelity,startup,throughput,memory,alternating,parallel,client,overhead",
+		"sections to run, comma-separated")
 )
 
 // The reference runs with the kernel selftests' IPv4 flags (ksft_runner.sh).
@@ -52,10 +54,18 @@ func main() {
 	}
 	fmt.Printf("; %d CPUs; load %s\n\n", goruntime.NumCPU(), loadavg())
 
-	fidelity(dir)
-	startup(dir)
-	throughput(dir)
-	memory(dir)
+	sections := map[string]func(string){
+		"fidelity": fidelity, "startup": startup, "throughput": throughput, "memory": memory,
+		"alternating": alternating, "parallel": parallel, "client": client, "overhead": overhead,
+	}
+	for _, name := range strings.Split(*only, ",") {
+		run, ok := sections[name]
+		if !ok {
+			fmt.Fprintf(os.Stderr, "drillbench: unknown section %q\n", name)
+			os.Exit(2)
+		}
+		run(dir)
+	}
 }
 
 // --- (1) timing fidelity ------------------------------------------------------
