@@ -29,9 +29,10 @@ const (
 // sandboxed child, already in the run's namespace.
 var diagConn struct {
 	sync.Mutex
-	fd  int
-	seq uint32
-	buf []byte
+	open bool
+	fd   int
+	seq  uint32
+	buf  []byte
 }
 
 // diagDump lists the TCP sockets of one address family in the given
@@ -64,7 +65,7 @@ func diagRequest(family uint8, states uint32, l, r *netip.AddrPort) ([]diagSocke
 	c := &diagConn
 	c.Lock()
 	defer c.Unlock()
-	if c.fd == 0 {
+	if !c.open {
 		fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, netlinkInetDiag)
 		if err != nil {
 			return nil, err
@@ -75,7 +76,7 @@ func diagRequest(family uint8, states uint32, l, r *netip.AddrPort) ([]diagSocke
 			syscall.Close(fd)
 			return nil, err
 		}
-		c.fd, c.buf = fd, make([]byte, 1<<16)
+		c.fd, c.buf, c.open = fd, make([]byte, 1<<16), true
 	}
 	c.seq++
 	req := make([]byte, syscall.NLMSG_HDRLEN+inetDiagReqLen)

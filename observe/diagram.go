@@ -213,22 +213,37 @@ func (d *Diagram) render(b *strings.Builder, runErr error) {
 		}
 	}
 	row("", "", "", "")
-	failMsg := seq.failMsg
-	if failMsg == "" && runErr != nil {
-		failMsg = runErr.Error()
-	}
-	if failMsg != "" {
+	if lines := seq.failureBlock(runErr, g.fail, diagW); lines != nil {
 		b.WriteString("\n")
-		for i, l := range strings.Split(strings.TrimRight(failMsg, "\n"), "\n") {
-			prefix := "  "
-			if i == 0 {
-				prefix = g.fail + " "
-			}
-			for _, w := range wrap(prefix+l, diagW) {
-				b.WriteString(strings.TrimRight(w, " ") + "\n")
-			}
+		for _, l := range lines {
+			b.WriteString(l + "\n")
 		}
 	}
+}
+
+// failureBlock is the failure shown under a diagram, in text and SVG
+// alike: the failing event's report (else the run's error), mark before
+// its first line, the rest indented, wrapped to width; nil when the run
+// passed.
+func (s sequence) failureBlock(runErr error, mark string, width int) []string {
+	msg := s.failMsg
+	if msg == "" && runErr != nil {
+		msg = runErr.Error()
+	}
+	if msg == "" {
+		return nil
+	}
+	var out []string
+	for i, l := range strings.Split(strings.TrimRight(msg, "\n"), "\n") {
+		prefix := "  "
+		if i == 0 {
+			prefix = mark + " "
+		}
+		for _, w := range wrap(prefix+l, width) {
+			out = append(out, strings.TrimRight(w, " "))
+		}
+	}
+	return out
 }
 
 // fit cuts s to n columns, ending it with an ellipsis when cut.

@@ -110,24 +110,13 @@ func (d *Diagram) RenderSVG(w io.Writer, runErr error) error {
 	}
 	bottom := y + 10
 
-	failMsg := seq.failMsg
-	if failMsg == "" && runErr != nil {
-		failMsg = runErr.Error()
-	}
-	if failMsg != "" {
+	if lines := seq.failureBlock(runErr, "✗", svgErrN); lines != nil {
 		y = bottom + 12
-		for i, l := range strings.Split(strings.TrimRight(failMsg, "\n"), "\n") {
-			prefix := "  "
-			if i == 0 {
-				prefix = "✗ "
-			}
-			for _, w := range wrap(prefix+l, svgErrN) {
-				y += 18
-				// Indent with x: renderers differ on keeping spaces.
-				line := strings.TrimRight(w, " ")
-				indent := len(line) - len(strings.TrimLeft(line, " "))
-				text(12+int(float64(indent)*svgCharW), y, "", "error", line[indent:])
-			}
+		for _, line := range lines {
+			y += 18
+			// Indent with x: renderers differ on keeping spaces.
+			indent := len(line) - len(strings.TrimLeft(line, " "))
+			text(12+int(float64(indent)*svgCharW), y, "", "error", line[indent:])
 		}
 	}
 	height := max(bottom, y) + 16

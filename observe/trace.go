@@ -31,7 +31,8 @@ func (t *Trace) Event(r *runtime.EventRecord) {
 		line += "  " + st
 	}
 	if r.Verdict != runtime.VerdictOK {
-		line += "  " + t.g.fail + " " + firstLine(r.Error)
+		first, _, _ := strings.Cut(r.Error, "\n")
+		line += "  " + t.g.fail + " " + first
 	}
 	fmt.Fprintln(t.w, strings.TrimRight(line, " "))
 }
@@ -62,11 +63,4 @@ func eventText(r *runtime.EventRecord) string {
 		}
 	}
 	return r.Summary
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
