@@ -59,6 +59,7 @@ type Result struct {
 	ExitCode  int
 	Duration  time.Duration
 	Output    string // everything the run printed (stdout, then stderr)
+	Stdout    string
 	Stderr    string
 	FirstErr  string // the first line of the failure report
 	TimedOut  bool
@@ -142,7 +143,7 @@ func runOne(ctx context.Context, inv *Invocation, path, ipVersion string, opts O
 			res.MaxRSSKiB = ru.Maxrss
 		}
 	}
-	res.Stderr = errBuf.String()
+	res.Stdout, res.Stderr = out.String(), errBuf.String()
 	res.Output = out.String() + errBuf.String()
 	res.FirstErr = firstLine(errBuf.String())
 	interrupted := ctx.Err() != nil && !endedHold
