@@ -79,8 +79,9 @@ func sleepDuration(cmd string) (time.Duration, bool) {
 // holdHook prepares a held run in the child: the final sleep, if any, is
 // dropped (the hold takes its place), and the returned func, called by the
 // runtime after the last event, says how to look and waits for the parent.
-// It returns nil when the run is not held.
-func (e Extras) holdHook(path string, s *parser.Script, commandTimeout time.Duration, stderr io.Writer) func() {
+// It returns nil when the run is not held. The message goes to stdout, in
+// order with --trace.
+func (e Extras) holdHook(path string, s *parser.Script, commandTimeout time.Duration, stdout io.Writer) func() {
 	if !e.Hold {
 		return nil
 	}
@@ -90,7 +91,7 @@ func (e Extras) holdHook(path string, s *parser.Script, commandTimeout time.Dura
 	}
 	events := len(s.Events)
 	return func() {
-		fmt.Fprint(stderr, holdMessage(path, e.RunID, events, sleep))
+		fmt.Fprint(stdout, holdMessage(path, e.RunID, events, sleep))
 		unix.Write(heldFD, []byte{1})
 		unix.Close(heldFD)
 		var b [1]byte
