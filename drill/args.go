@@ -115,6 +115,9 @@ func ParseArgs(args []string) (*Invocation, error) {
 			continue
 		}
 		if !hasValue && runtime.FlagTakesValue(name) {
+			if err := runtime.DefaultConfig(runtime.IPv4).Set(name, "", true); err != nil && strings.HasPrefix(err.Error(), "unknown flag") {
+				return nil, unknownFlag(name, err)
+			}
 			if i+1 >= len(args) {
 				return nil, fmt.Errorf("flag --%s needs a value", name)
 			}
@@ -127,9 +130,7 @@ func ParseArgs(args []string) (*Invocation, error) {
 		}
 		if err := runtime.DefaultConfig(runtime.IPv4).Set(name, value, true); err != nil {
 			if strings.HasPrefix(err.Error(), "unknown flag") {
-				if s := didYouMean(name); s != "" {
-					return nil, fmt.Errorf("%v (did you mean --%s?)", err, s)
-				}
+				return nil, unknownFlag(name, err)
 			}
 			return nil, err
 		}
@@ -179,6 +180,14 @@ func (e *Extras) set(name, value string) error {
 		return fmt.Errorf("bad value for --%s: %v", name, err)
 	}
 	return nil
+}
+
+// unknownFlag adds the flag that was probably meant to err.
+func unknownFlag(name string, err error) error {
+	if s := didYouMean(name); s != "" {
+		return fmt.Errorf("%v (did you mean --%s?)", err, s)
+	}
+	return err
 }
 
 // didYouMean returns the known flag closest to name, if one is close.

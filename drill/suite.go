@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/godrill/godrill/parser"
 	"github.com/godrill/godrill/runtime"
 	"github.com/godrill/godrill/tun"
 )
@@ -115,6 +116,27 @@ type suite struct {
 	liveLineLength int
 	inv            *Invocation
 	running        map[int]bool // jobs under way, for the live line
+	checked        map[string]string
+}
+
+// scriptError checks a script once (syntax, system calls, inline code)
+// and returns its errors in the long form, or "".
+func (s *suite) scriptError(path string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if msg, ok := s.checked[path]; ok {
+		return msg
+	}
+	cfg := runtime.DefaultConfig(runtime.IPv4)
+	for _, f := range s.inv.Flags {
+		cfg.Set(f.Name, f.Value, true)
+	}
+	msg := ""
+	if _, err := checkScript(path, cfg.Defines); err != nil {
+		msg = withNewline(parser.FormatError(err))
+	}
+	s.checked[path] = msg
+	return msg
 }
 
 // runSuite runs jobs, inv.Extras.Jobs at a time, shows progress, and writes
@@ -138,7 +160,7 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 		n = goruntime.NumCPU()
 	}
 	s := &suite{jobs: jobs, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format,
-		inv: inv, running: map[int]bool{}}
+		inv: inv, running: map[int]bool{}, checked: map[string]string{}}
 	// The live line goes where a person is looking: stdout for the text
 	// report, stderr when stdout carries TAP or JSON.
 	switch {
@@ -160,7 +182,14 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 				s.mu.Lock()
 				s.running[i] = true
 				s.mu.Unlock()
-				res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
+				res, err := Result{}, error(nil)
+				if bad := s.scriptError(j.path); bad != "" {
+					// The script's own fault: nothing is run.
+					res = Result{Path: j.path, IPVersion: familyName(inv, j.ipVersion), ExitCode: runtime.ExitScript,
+						Output: bad, Stderr: bad, FirstErr: firstLine(bad)}
+				} else {
+					res, err = runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
+				}
 				if err != nil {
 					res.Passed, res.ExitCode = false, runtime.ExitSetup
 					res.FirstErr = fmt.Sprintf("%s: %v", j.path, err)
