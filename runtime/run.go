@@ -147,6 +147,9 @@ type runner struct {
 	obs    []Observer
 	probe  func(local, remote string) string
 	hold   func()
+	// passedBy: outgoing packets the matcher skipped while waiting for
+	// the current outbound line (for the report when it never comes).
+	passedBy []sniffed
 
 	start     time.Time // live time of script time 0 (monotonic)
 	startWall time.Time // the same instant on the wall clock, for kernel stamps
@@ -423,7 +426,8 @@ func (r *runner) runCommand(es *eventState, rec *EventRecord) {
 	rec.Summary = "`" + es.ev.Command.Text + "`"
 	if err := r.shell(es.ev.Command.Text, r.cfg.CommandTimeout); err != nil {
 		panic(&Failure{Pos: es.ev.Pos, Kind: FailCommand,
-			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)})
+			Msg:  fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err),
+			Hint: commandHint(es.ev.Command.Text)})
 	}
 }
 
