@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/godrill/godrill/parser"
 	"github.com/godrill/godrill/runtime"
 	"github.com/godrill/godrill/tun"
 )
@@ -81,6 +82,15 @@ func Run(ctx context.Context, path string, opts Options) (Result, error) {
 	inv, err := ParseArgs(append(append([]string(nil), opts.Args...), "--", path))
 	if err != nil {
 		return Result{}, err
+	}
+	// A script that is wrong is reported as such without running it.
+	if _, err := checkScript(path, definesOf(inv)); err != nil {
+		msg := withNewline(parser.FormatError(err))
+		if opts.Stderr != nil {
+			io.WriteString(opts.Stderr, msg)
+		}
+		return Result{Path: path, IPVersion: familyName(inv, opts.IPVersion), ExitCode: runtime.ExitScript,
+			Output: msg, Stderr: msg, FirstErr: firstLine(msg)}, nil
 	}
 	return runOne(ctx, inv, path, opts.IPVersion, opts)
 }
