@@ -100,6 +100,7 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 		// This process runs one script: all its threads may go real-time.
 		Realtime: true,
 	}
+	opts.Hold = inv.Extras.holdHook(path, script, cfg.CommandTimeout, stdout)
 	if inv.Extras.wantsState() {
 		opts.StateProbe = tcpStateProbe
 	}

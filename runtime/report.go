@@ -43,6 +43,11 @@ type Failure struct {
 	Diff   []FieldDiff
 	// Late is how late godrill was, for FailLate.
 	Late time.Duration
+	// Hint lines follow the caret: what probably happened, in the
+	// script's terms.
+	Hint []string
+	// Field names the field the caret points at when there is no Diff.
+	Field string
 	// noLine drops the line number (the reference does so for init commands).
 	noLine bool
 }
@@ -69,12 +74,30 @@ func (f *Failure) Report(src []byte) string {
 	var b strings.Builder
 	b.WriteString(f.Error())
 	b.WriteString("\n")
-	pos := f.Pos
-	if pos.Col < 1 {
-		pos.Col = 1
-	}
-	if line, caret := parser.Quote(src, pos); line != "" && !f.noLine {
-		fmt.Fprintf(&b, "\n%s:\n    %s\n    %s\n", f.Pos, line, caret)
+	if line, _ := parser.Quote(src, f.Pos); line != "" && !f.noLine {
+		pos := f.Pos
+		if c := fieldCol(line, f.Field); f.Field != "" && c > 0 {
+			pos.Col = c
+		}
+		for _, d := range f.Diff {
+			if d.Differs {
+				// Point at the first field that differs.
+				if c := fieldCol(line, d.Field); c > 0 {
+					pos.Col = c
+				}
+				break
+			}
+		}
+		if pos.Col < 1 {
+			pos.Col = 1
+		}
+		_, caret := parser.Quote(src, pos)
+		fmt.Fprintf(&b, "\n%s:%d:%d:\n    %s\n    %s\n", pos.File, pos.Line, pos.Col, line, caret)
+		for _, h := range append(f.Hint, diffHints(line, f.Diff)...) {
+			b.WriteString(h + "\n")
+		}
+	} else if len(f.Hint) > 0 {
+		b.WriteString("\n" + strings.Join(f.Hint, "\n") + "\n")
 	}
 	if len(f.Diff) > 0 {
 		b.WriteString("\n" + FormatDiff(f.Diff))

@@ -81,6 +81,10 @@ type Options struct {
 	// tests move it to make godrill late. Kernel timestamps are not read
 	// through it.
 	Clock func() time.Time
+	// Hold, when set, is called after the last event has passed, before
+	// the run closes its sockets and resets the peer's connections: the
+	// run's world stays as the script left it until Hold returns.
+	Hold func()
 }
 
 // Run executes script. It returns nil when the kernel did everything the
@@ -204,6 +208,10 @@ type runner struct {
 	device   string
 	realtime bool
 	clock    func() time.Time
+	hold     func()
+	// passedBy: outgoing packets the matcher skipped while waiting for
+	// the current outbound line (for the report when it never comes).
+	passedBy []sniffed
 
 	start     time.Time // live time of script time 0 (monotonic)
 	startWall time.Time // the same instant on the wall clock, for kernel stamps
@@ -258,6 +266,7 @@ func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner
 		device:   opts.Device,
 		realtime: opts.Realtime,
 		clock:    opts.Clock,
+		hold:     opts.Hold,
 		fds:      map[int]*fdState{},
 	}
 	if r.cfg == nil {
@@ -298,6 +307,9 @@ func (r *runner) run() error {
 		if err := r.runEvent(ev); err != nil {
 			return err
 		}
+	}
+	if r.hold != nil {
+		r.hold()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -508,7 +520,8 @@ func (r *runner) runCommand(es *eventState, rec *EventRecord) error {
 	rec.Summary = "`" + es.ev.Command.Text + "`"
 	if err := r.shell(es.ev.Command.Text, r.cfg.CommandTimeout); err != nil {
 		return &Failure{Pos: es.ev.Pos, Kind: FailCommand,
-			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)}
+			Msg:  fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err),
+			Hint: commandHint(es.ev.Command.Text)}
 	}
 	return nil
 }
