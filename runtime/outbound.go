@@ -15,18 +15,20 @@ import (
 // (run_packet.c, verify_outbound_live_packet), so its first failing field
 // gives the reference's message and the table shows every field.
 
-// fieldCheck is one compared field: the values the table shows and the
-// reference's message when they differ.
+// fieldCheck is one compared field: the reference's message when the
+// values differ, and how the table shows them. The table is made only for
+// a failure: on the way to the next event's time base a check costs a
+// comparison, not formatting.
 type fieldCheck struct {
-	name      string
-	want, got string
-	skip      bool   // not compared: the script does not care ("-")
-	mismatch  string // "" when the field matches
+	name     string
+	skip     bool   // not compared: the script does not care ("-")
+	mismatch string // "" when the field matches
+	show     func() (want, got string)
 }
 
 // numCheck compares a numeric field with the reference's message.
 func numCheck(name string, want, got uint32) fieldCheck {
-	c := fieldCheck{name: name, want: fmt.Sprint(want), got: fmt.Sprint(got)}
+	c := fieldCheck{name: name, show: func() (string, string) { return fmt.Sprint(want), fmt.Sprint(got) }}
 	if want != got {
 		c.mismatch = fmt.Sprintf("live packet field %s: expected: %d (0x%x) vs actual: %d (0x%x)", name, want, want, got, got)
 	}
@@ -36,24 +38,35 @@ func numCheck(name string, want, got uint32) fieldCheck {
 // hexCheck is numCheck shown in hex (TOS, ECN bits).
 func hexCheck(name string, want, got uint32) fieldCheck {
 	c := numCheck(name, want, got)
-	c.want, c.got = fmt.Sprintf("0x%x", want), fmt.Sprintf("0x%x", got)
+	c.show = func() (string, string) { return fmt.Sprintf("0x%x", want), fmt.Sprintf("0x%x", got) }
 	return c
 }
 
 // anyCheck shows a field the script does not care about.
 func anyCheck(name string, got uint32) fieldCheck {
-	return fieldCheck{name: name, want: "-", got: fmt.Sprint(got), skip: true}
+	return fieldCheck{name: name, skip: true, show: func() (string, string) { return "-", fmt.Sprint(got) }}
 }
 
-// diffFields is the field diff: the table's rows, and the message of the
-// first field that differs ("" when all match).
+// textCheck is a field shown as text, compared by the caller.
+func textCheck(name, mismatch string, show func() (string, string)) fieldCheck {
+	return fieldCheck{name: name, mismatch: mismatch, show: show}
+}
+
+// diffFields is the field diff: the message of the first field that
+// differs ("" when all match) and, then only, the table's rows.
 func diffFields(checks []fieldCheck) (rows []FieldDiff, first string) {
 	for _, c := range checks {
-		differs := !c.skip && c.mismatch != ""
-		if differs && first == "" {
+		if !c.skip && c.mismatch != "" {
 			first = c.mismatch
+			break
 		}
-		rows = append(rows, FieldDiff{Field: c.name, Expected: c.want, Actual: c.got, Differs: differs})
+	}
+	if first == "" {
+		return nil, ""
+	}
+	for _, c := range checks {
+		want, got := c.show()
+		rows = append(rows, FieldDiff{Field: c.name, Expected: want, Actual: got, Differs: !c.skip && c.mismatch != ""})
 	}
 	return rows, first
 }
@@ -195,29 +208,30 @@ func compareTCP(want, got tcpHeader, ace bool) []fieldCheck {
 // optionsCheck compares options kind by kind (TS val only with
 // --tcp_ts_tick_usecs), with the reference's messages.
 func (r *runner) optionsCheck(es *eventState, want, got tcpHeader) fieldCheck {
-	c := fieldCheck{name: "tcp_options", want: "<...>", got: packet.FormatOptions(got.opts)}
 	if want.anyOpts {
-		return c
+		return textCheck("tcp_options", "", func() (string, string) { return "<...>", packet.FormatOptions(got.opts) })
 	}
-	c.want = packet.FormatOptions(want.opts)
-	c.mismatch = r.compareOptions(es, want.opts, got.opts, got.optErr)
-	return c
+	return textCheck("tcp_options", r.compareOptions(es, want.opts, got.opts, got.optErr), func() (string, string) {
+		return packet.FormatOptions(want.opts), packet.FormatOptions(got.opts)
+	})
 }
 
 // payloadCheck: the kernel's payload must be the script's zero bytes.
 func payloadCheck(wantLen int, got []byte) fieldCheck {
-	c := fieldCheck{name: "payload", want: fmt.Sprintf("%d zero bytes", wantLen), got: describePayload(got)}
+	msg := ""
 	if nonZero(got) {
-		c.mismatch = "incorrect outbound data payload"
+		msg = "incorrect outbound data payload"
 	}
-	return c
+	return textCheck("payload", msg, func() (string, string) {
+		return fmt.Sprintf("%d zero bytes", wantLen), describePayload(got)
+	})
 }
 
 // timeCheck compares when the packet was sent with the script's time.
 func (r *runner) timeCheck(es *eventState, live sniffed) fieldCheck {
 	actual := r.wallToScript(live.time)
-	return fieldCheck{name: "time", want: scriptTimeText(es), got: fmt.Sprintf("%.6f", secs(actual)),
-		mismatch: r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, actual, r.lastT(), "outbound packet")}
+	return textCheck("time", r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, actual, r.lastT(), "outbound packet"),
+		func() (string, string) { return scriptTimeText(es), fmt.Sprintf("%.6f", secs(actual)) })
 }
 
 // ipv4ChecksumCheck: the kernel's IPv4 header checksum must be right.
@@ -225,11 +239,10 @@ func ipv4ChecksumCheck(d *packet.Decoded) []fieldCheck {
 	if d.Version != 4 {
 		return nil
 	}
-	c := fieldCheck{name: "ipv4_checksum", want: "valid", got: "valid"}
 	if !d.IPv4.ChecksumValid() {
-		c.got, c.mismatch = "bad", "bad outbound IP checksum"
+		return []fieldCheck{textCheck("ipv4_checksum", "bad outbound IP checksum", func() (string, string) { return "valid", "bad" })}
 	}
-	return []fieldCheck{c}
+	return []fieldCheck{textCheck("ipv4_checksum", "", func() (string, string) { return "valid", "valid" })}
 }
 
 // layerChecks are the checks the reference makes before the header's
@@ -237,14 +250,15 @@ func ipv4ChecksumCheck(d *packet.Decoded) []fieldCheck {
 func layerChecks(p *parser.Packet, s *socket, live sniffed) []fieldCheck {
 	var cs []fieldCheck
 	if len(p.Encap) > 0 || len(live.layers) > 0 {
-		c := fieldCheck{name: "encapsulation", want: fmt.Sprint(len(p.Encap)) + " layers", got: fmt.Sprint(len(live.layers)) + " layers"}
-		c.mismatch = encapMismatch(p.Encap, live.layers)
-		cs = append(cs, c)
+		cs = append(cs, textCheck("encapsulation", encapMismatch(p.Encap, live.layers), func() (string, string) {
+			return fmt.Sprint(len(p.Encap)) + " layers", fmt.Sprint(len(live.layers)) + " layers"
+		}))
 	}
 	if p.IP != nil && p.IP.FlowLabel != nil && live.d.Version == 6 {
-		c := fieldCheck{name: "ipv6_flow_label", want: fmt.Sprintf("0x%x", *p.IP.FlowLabel), got: fmt.Sprintf("0x%x", live.d.FlowLabel)}
-		c.mismatch = s.checkFlowLabel(p.IP, live.d)
-		cs = append(cs, c)
+		want, got := *p.IP.FlowLabel, live.d.FlowLabel
+		cs = append(cs, textCheck("ipv6_flow_label", s.checkFlowLabel(p.IP, live.d), func() (string, string) {
+			return fmt.Sprintf("0x%x", want), fmt.Sprintf("0x%x", got)
+		}))
 	}
 	return cs
 }
