@@ -108,10 +108,7 @@ func sysSocket(c *call) (int, unix.Errno, error) {
 }
 
 func sysBind(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(3); err != nil {
-		return 0, 0, err
-	}
-	fd, st, err := c.liveFD(0)
+	fd, st, err := c.fdArgs(3)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -131,10 +128,7 @@ func sysBind(c *call) (int, unix.Errno, error) {
 }
 
 func sysListen(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(2); err != nil {
-		return 0, 0, err
-	}
-	fd, st, err := c.liveFD(0)
+	fd, st, err := c.fdArgs(2)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -156,10 +150,7 @@ func sysListen(c *call) (int, unix.Errno, error) {
 }
 
 func sysAccept(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(3); err != nil {
-		return 0, 0, err
-	}
-	fd, st, err := c.liveFD(0)
+	fd, st, err := c.fdArgs(3)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -208,10 +199,7 @@ func sysAccept(c *call) (int, unix.Errno, error) {
 }
 
 func sysConnect(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(3); err != nil {
-		return 0, 0, err
-	}
-	fd, st, err := c.liveFD(0)
+	fd, st, err := c.fdArgs(3)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -457,10 +445,7 @@ func sysSendto(c *call) (int, unix.Errno, error) {
 }
 
 func sysClose(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(1); err != nil {
-		return 0, 0, err
-	}
-	fd, st, err := c.liveFD(0)
+	fd, st, err := c.fdArgs(1)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -472,10 +457,7 @@ func sysClose(c *call) (int, unix.Errno, error) {
 }
 
 func sysShutdown(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(2); err != nil {
-		return 0, 0, err
-	}
-	fd, _, err := c.liveFD(0)
+	fd, _, err := c.fdArgs(2)
 	if err != nil {
 		return 0, 0, err
 	}

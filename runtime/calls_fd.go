@@ -235,10 +235,7 @@ func (c *call) addFD(live int, kind fdKind) error {
 }
 
 func sysSendfile(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(4); err != nil {
-		return 0, 0, err
-	}
-	out, _, err := c.liveFD(0)
+	out, _, err := c.fdArgs(4)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -338,10 +335,7 @@ func (c *call) epollEvent(e parser.Expr, scriptFD, liveFD int) (*unix.EpollEvent
 }
 
 func sysEpollCtl(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(4); err != nil {
-		return 0, 0, err
-	}
-	ep, _, err := c.liveFD(0)
+	ep, _, err := c.fdArgs(4)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -367,10 +361,7 @@ func sysEpollCtl(c *call) (int, unix.Errno, error) {
 }
 
 func sysEpollWait(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(4); err != nil {
-		return 0, 0, err
-	}
-	ep, _, err := c.liveFD(0)
+	ep, _, err := c.fdArgs(4)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -461,10 +452,7 @@ func sysPipe(c *call) (int, unix.Errno, error) {
 // sysSplice passes the offsets as the pointers they are: NULL (0) is
 // the only useful value, as in the reference.
 func sysSplice(c *call) (int, unix.Errno, error) {
-	if err := c.argCount(6); err != nil {
-		return 0, 0, err
-	}
-	in, _, err := c.liveFD(0)
+	in, _, err := c.fdArgs(6)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -78,10 +78,7 @@ func sysReadv(c *call) (int, unix.Errno, error) { return c.rwv(unix.SYS_READV) }
 func sysWritev(c *call) (int, unix.Errno, error) { return c.rwv(unix.SYS_WRITEV) }
 
 func (c *call) rwv(trap uintptr) (int, unix.Errno, error) {
-	if err := c.argCount(3); err != nil {
-		return 0, 0, err
-	}
-	fd, _, err := c.liveFD(0)
+	fd, _, err := c.fdArgs(3)
 	if err != nil {
 		return 0, 0, err
 	}

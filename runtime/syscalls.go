@@ -398,6 +398,15 @@ func (r *runner) checkBlockingFailure() error {
 
 // --- fds ---------------------------------------------------------------------
 
+// fdArgs checks a call's argument count and reads its first argument, the
+// script fd, as most calls begin.
+func (c *call) fdArgs(nargs int) (int, *fdState, error) {
+	if err := c.argCount(nargs); err != nil {
+		return -1, nil, err
+	}
+	return c.liveFD(0)
+}
+
 func (c *call) liveFD(argIndex int) (int, *fdState, error) {
 	v, err := c.intArg(argIndex)
 	if err != nil {
