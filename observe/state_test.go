@@ -66,6 +66,7 @@ func TestProbe(t *testing.T) {
 		{"192.168.0.1:8080", "192.0.2.1:40001", "CLOSING"},
 		{"192.168.0.1:0", "192.0.2.1:40001", "CLOSING"},     // port not known yet
 		{"192.168.0.1:9090", "192.0.2.1:40002", "SYN_RECV"}, // IPv4-mapped, request socket
+		{"192.168.0.1:0", "192.0.2.1:40002", "SYN_RECV"},    // the same through the dump and Probe's matcher
 		{"[fd3d::1]:8080", "[fd3d::2]:40003", "FIN_WAIT1"},  // IPv6
 		{"192.168.0.1:8080", "192.0.2.1:40009", "CLOSED"},   // no socket
 		{"192.168.0.1:8080", "", "LISTEN"},                  // the listener
