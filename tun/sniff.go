@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"syscall"
+	goruntime "runtime"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -39,11 +40,12 @@ type Frame struct {
 // kernel timestamps. Its methods may be called from different goroutines;
 // Close interrupts a blocked Next.
 type Sniffer struct {
-	index int
-	file  *os.File
-	rc    syscall.RawConn
-	buf   []byte
-	oob   []byte
+	index  int
+	fd     int // the packet socket (non-blocking), also held by file
+	file   *os.File
+	closed atomic.Bool
+	buf    []byte
+	oob    []byte
 }
 
 // Sniff opens a sniffer on the device. It sees only packets that cross the
@@ -90,13 +92,10 @@ func openSniffer(index int) (*Sniffer, error) {
 	}
 	s := &Sniffer{
 		index: index,
+		fd:    fd,
 		file:  os.NewFile(uintptr(fd), "packet socket"),
 		buf:   make([]byte, maxFrame),
 		oob:   make([]byte, 256),
-	}
-	if s.rc, err = s.file.SyscallConn(); err != nil {
-		s.file.Close()
-		return nil, err
 	}
 	return s, nil
 }
@@ -120,25 +119,31 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 // Next returns the next packet on the device, waiting until deadline (the
 // zero time: forever). It returns ErrTimeout at the deadline and an error
 // matching os.ErrClosed once the sniffer is closed.
+//
+// It waits in ppoll(2) on the calling thread, not in Go's network poller:
+// a goroutine the poller wakes runs 0.1-0.5 ms after the packet came, and
+// the next event's relative time would count from then. With more than
+// one P the wait is a raw system call that keeps this thread's P, so the
+// runtime locked thread goes on at once (as sleepThread in the runtime).
 func (s *Sniffer) Next(deadline time.Time) (Frame, error) {
-	if err := s.file.SetReadDeadline(deadline); err != nil {
-		return Frame{}, fmt.Errorf("tun: sniff: %w", err)
-	}
 	for {
-		var n, oobn, flags int
-		var from unix.Sockaddr
-		var rerr error
-		err := s.rc.Read(func(fd uintptr) bool {
-			n, oobn, flags, from, rerr = unix.Recvmsg(int(fd), s.buf, s.oob, 0)
-			return rerr != unix.EAGAIN
-		})
-		if err == nil {
-			err = rerr
+		if s.closed.Load() {
+			return Frame{}, fmt.Errorf("tun: sniff: %w", os.ErrClosed)
 		}
+		n, oobn, flags, from, err := unix.Recvmsg(s.fd, s.buf, s.oob, unix.MSG_DONTWAIT)
 		switch {
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return Frame{}, ErrTimeout
-		case errors.Is(err, unix.EINTR):
+		case err == unix.EAGAIN:
+			wait := pollSlice
+			if !deadline.IsZero() {
+				left := time.Until(deadline)
+				if left <= 0 {
+					return Frame{}, ErrTimeout
+				}
+				wait = min(wait, left)
+			}
+			s.poll(wait)
+			continue
+		case err == unix.EINTR:
 			continue
 		case err != nil:
 			return Frame{}, fmt.Errorf("tun: sniff: %w", err)
@@ -189,4 +194,21 @@ func parseControl(oob []byte, f *Frame) error {
 }
 
 // Close closes the sniffer, ending any Next in progress.
-func (s *Sniffer) Close() error { return s.file.Close() }
+func (s *Sniffer) Close() error {
+	s.closed.Store(true)
+	return s.file.Close()
+}
+
+// pollSlice bounds one wait, so that Close ends a blocked Next soon.
+const pollSlice = 50 * time.Millisecond
+
+// poll waits up to d for the packet socket to be readable.
+func (s *Sniffer) poll(d time.Duration) {
+	fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}}
+	ts := unix.NsecToTimespec(int64(d))
+	if goruntime.GOMAXPROCS(0) > 1 {
+		unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+		return
+	}
+	unix.Ppoll(fds, &ts, nil)
+}
