@@ -115,8 +115,10 @@ func (r *runner) traceInjected(pkt []byte, at time.Duration, ace bool) {
 	if !r.cfg.Verbose {
 		return
 	}
-	layers, d, _ := packet.Decap(pkt)
-	fmt.Fprintf(r.stdout, "inbound injected packet: %9.6f %s\n", secs(at), dumpLive(layers, d, ace))
+	r.later(func() {
+		layers, d, _ := packet.Decap(pkt)
+		fmt.Fprintf(r.stdout, "inbound injected packet: %9.6f %s\n", secs(at), dumpLive(layers, d, ace))
+	})
 }
 
 // traceSniffed prints an "outbound sniffed packet" line for -v.
@@ -124,5 +126,19 @@ func (r *runner) traceSniffed(s sniffed) {
 	if !r.cfg.Verbose {
 		return
 	}
-	fmt.Fprintf(r.stdout, "outbound sniffed packet: %9.6f %s\n", secs(r.wallToScript(s.time)), dumpLive(s.layers, s.d, false))
+	r.later(func() {
+		fmt.Fprintf(r.stdout, "outbound sniffed packet: %9.6f %s\n", secs(r.wallToScript(s.time)), dumpLive(s.layers, s.d, false))
+	})
+}
+
+// later queues a -v line for when the event is done: formatting it then
+// costs the next event's time base nothing.
+func (r *runner) later(print func()) { r.pending = append(r.pending, print) }
+
+// printPending writes the queued -v lines.
+func (r *runner) printPending() {
+	for _, p := range r.pending {
+		p()
+	}
+	r.pending = r.pending[:0]
 }

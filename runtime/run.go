@@ -239,7 +239,8 @@ type runner struct {
 	mu   sync.Mutex
 	code CodeRunner
 
-	lastState string // last kernel TCP state seen, for the trace
+	lastState string   // last kernel TCP state seen, for the trace
+	pending   []func() // -v lines of the event being run (see later)
 }
 
 // eventState is an event with its times resolved to absolute script time.
@@ -346,9 +347,11 @@ func (r *runner) runEvent(ev *parser.Event) error {
 		err = r.runCode(es, rec)
 	}
 	if err != nil {
+		r.printPending()
 		return err
 	}
 	r.lastDone = r.now()
+	r.printPending()
 	r.finishEvent(rec)
 	r.last = es
 	r.numEvents++

@@ -87,7 +87,8 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 	}
 	rec.Result, err = r.finishCall(c, ret, errno)
 	if r.cfg.Verbose {
-		fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", sc.Name, secs(r.now()))
+		end := r.now()
+		r.later(func() { fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", sc.Name, secs(end)) })
 	}
 	return err
 }
