@@ -127,6 +127,10 @@ func (r *runner) injectAt(es *eventState, rec *EventRecord, pkt []byte, inject f
 		return err
 	}
 	rec.ActualTime = r.now()
+	// The packet arrived when it was handed over: the kernel then runs its
+	// whole receive path inside the write (tens of microseconds), which
+	// the next relative time should not inherit.
+	es.doneAt = rec.ActualTime
 	if err := inject(pkt); err != nil {
 		return packetFail(es, "injecting packet: %v", err)
 	}

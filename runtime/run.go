@@ -251,6 +251,9 @@ type eventState struct {
 	offset  time.Duration // base of a relative time
 	endCall time.Duration // a blocking syscall's expected return time
 	inbound bool
+	// doneAt, when set, is when the event counts as done for the next
+	// relative time, instead of when its handler returned.
+	doneAt time.Duration
 }
 
 func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner {
@@ -351,6 +354,9 @@ func (r *runner) runEvent(ev *parser.Event) error {
 		return err
 	}
 	r.lastDone = r.now()
+	if es.doneAt > 0 {
+		r.lastDone = es.doneAt
+	}
 	r.printPending()
 	r.finishEvent(rec)
 	r.last = es
