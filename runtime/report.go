@@ -32,8 +32,10 @@ type FieldDiff struct {
 	Differs  bool
 }
 
-// Failure is a script step the kernel (or the system) did not do as
-// scripted. Error() is the reference's one-line form.
+// Failure is a script step the kernel (or the system, or godrill itself:
+// FailLate) did not do as scripted. Error() is what the reference prints:
+// "file:line: message", then for a packet the script's and the actual
+// packet's lines; Report adds the source line, hints and the diff.
 type Failure struct {
 	Pos    parser.Pos
 	Kind   FailKind
