@@ -123,7 +123,7 @@ func (r *runner) runInbound(es *eventState, s *socket, rec *EventRecord) error {
 // the packet to the kernel with inject.
 func (r *runner) injectAt(es *eventState, rec *EventRecord, pkt []byte, inject func([]byte) error, ace bool) error {
 	rec.Kind = KindInbound
-	if err := r.waitFor(es, "inbound packet"); err != nil {
+	if err := r.waitFor(es, "inbound packet", false); err != nil {
 		return err
 	}
 	rec.ActualTime = r.now()

@@ -424,13 +424,15 @@ func sleepThread(d time.Duration) {
 
 // waitFor sleeps, then spins, until the event's script time, then checks
 // that godrill is not late for it: what happens at this time (an
-// injection, a call's or a command's start) is godrill's own doing.
+// injection, a call's or a command's start) is godrill's own doing;
+// unless held, when the event had to wait for a blocking call to return,
+// as the reference does: then lateness is the reference's timing error.
 //
 // The sleep is nanosleep(2) on this locked thread, not time.Sleep: the Go
 // scheduler wakes a parked goroutine 0.4-0.6 ms late (p99 over 1 ms),
 // while a thread blocked in the kernel is woken by an hrtimer, on time
 // to a few microseconds at SCHED_RR (see bench/README.md).
-func (r *runner) waitFor(es *eventState, what string) error {
+func (r *runner) waitFor(es *eventState, what string, held bool) error {
 	target := r.start.Add(es.time)
 	// A blocking call that returns meanwhile must be able to take r.mu and
 	// record its result (an accepted fd, say) before this event runs.
@@ -452,6 +454,9 @@ func (r *runner) waitFor(es *eventState, what string) error {
 	msg := r.verifyTime(es.ev.Time.Kind, es.time, es.timeEnd, now, r.lastT(), what)
 	if msg == "" {
 		return nil
+	}
+	if held {
+		return &Failure{Pos: es.ev.Pos, Kind: FailTiming, Msg: msg}
 	}
 	return &Failure{Pos: es.ev.Pos, Kind: FailLate, Late: now - es.time,
 		Msg: fmt.Sprintf("godrill was scheduled %.3f ms late; the kernel was not tested at this line (%s)",
@@ -521,7 +526,7 @@ func (r *runner) lastT() lastTimeT {
 func secs(d time.Duration) float64 { return d.Seconds() }
 
 func (r *runner) runCommand(es *eventState, rec *EventRecord) error {
-	if err := r.waitFor(es, "command"); err != nil {
+	if err := r.waitFor(es, "command", false); err != nil {
 		return err
 	}
 	rec.ActualTime = r.now()
@@ -536,7 +541,7 @@ func (r *runner) runCommand(es *eventState, rec *EventRecord) error {
 }
 
 func (r *runner) runCode(es *eventState, rec *EventRecord) error {
-	if err := r.waitFor(es, "data collection for code"); err != nil {
+	if err := r.waitFor(es, "data collection for code", false); err != nil {
 		return err
 	}
 	rec.ActualTime = r.now()

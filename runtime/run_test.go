@@ -171,3 +171,21 @@ func TestLateIsGodrillsFault(t *testing.T) {
 		t.Errorf("message %q (late %v), want godrill's lateness of about 10 s", f.Msg, f.Late)
 	}
 }
+
+// TestHeldByBlockingCallIsTiming: an event that waits for a blocking call
+// to return (the reference waits too) and so starts late is the
+// reference's timing error, not godrill's lateness.
+func TestHeldByBlockingCallIsTiming(t *testing.T) {
+	const script = `
+0      pipe([3, 4]) = 0
++0...5 read(3, ..., 10) = 0
++.01   close(4) = 0
+`
+	err := runtime.Run(context.Background(), mustParse(t, "held.pkt", script), runtime.Options{
+		Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+	})
+	var f *runtime.Failure
+	if !errors.As(err, &f) || f.Kind != runtime.FailTiming || f.Pos.Line != 4 || !strings.HasPrefix(f.Msg, "timing error") {
+		t.Fatalf("got %v, want the reference's timing error at held.pkt:4", err)
+	}
+}

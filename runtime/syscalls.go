@@ -73,11 +73,12 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 	if sc.HasEnd {
 		return r.startBlocking(c, fn, rec)
 	}
+	held := r.blocking != nil && !isClosed(r.blocking.done)
 	r.awaitBlocking(time.Second)
 	if err := r.checkBlockingFailure(); err != nil {
 		return err
 	}
-	if err := r.waitFor(es, "system call start"); err != nil {
+	if err := r.waitFor(es, "system call start", held); err != nil {
 		return err
 	}
 	rec.ActualTime = r.now()
@@ -216,13 +217,14 @@ type blockingCall struct {
 }
 
 func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error {
+	held := r.blocking != nil && !isClosed(r.blocking.done)
 	if r.blocking != nil && !r.awaitBlocking(time.Second) {
 		return c.fail("blocking system call while another blocking system call is already in progress")
 	}
 	if err := r.checkBlockingFailure(); err != nil {
 		return err
 	}
-	if err := r.waitFor(c.es, "system call start"); err != nil {
+	if err := r.waitFor(c.es, "system call start", held); err != nil {
 		return err
 	}
 	rec.ActualTime = r.now()
@@ -275,9 +277,10 @@ func (r *runner) callThread() *callThread {
 	return t
 }
 
-// stopCallThread ends the blocking-call thread once its call is done.
+// stopCallThread ends the blocking-call thread once its call (if one
+// still runs) returns.
 func (r *runner) stopCallThread() {
-	if r.calls != nil && (r.blocking == nil || isClosed(r.blocking.done)) {
+	if r.calls != nil {
 		close(r.calls.work)
 		r.calls = nil
 	}
