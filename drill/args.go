@@ -47,15 +47,16 @@ type Extras struct {
 	Hold     bool          // --hold: keep the run open after its last event
 	Quiet    bool          // -q: no result lines, only failures' reports
 	RunID    string        // --run_id: the registry id the parent gave this run (internal)
+	EndHold  bool          // --end_hold: a final sleep that would hold the run is dropped (internal, suites)
 }
 
 // godrillFlags take a value unless listed in godrillBool.
 var godrillFlags = map[string]bool{
 	"trace": true, "diagram": true, "ascii": true, "pcap": true, "json": true, "svg": true, "j": true,
 	"jobs": true, "junit": true, "format": true, "timeout": true, "retries": true, "hold": true, "q": true, "quiet": true,
-	"run_id": true,
+	"run_id": true, "end_hold": true,
 }
-var godrillBool = map[string]bool{"trace": true, "diagram": true, "ascii": true, "hold": true, "q": true, "quiet": true}
+var godrillBool = map[string]bool{"trace": true, "diagram": true, "ascii": true, "hold": true, "q": true, "quiet": true, "end_hold": true}
 
 // knownFlags are every flag's name, for "did you mean".
 var knownFlags = []string{
@@ -178,6 +179,8 @@ func (e *Extras) set(name, value string) error {
 		e.Quiet = true
 	case "run_id":
 		e.RunID = value
+	case "end_hold":
+		e.EndHold = true
 	}
 	if err != nil {
 		return fmt.Errorf("bad value for --%s: %v", name, err)
@@ -310,6 +313,9 @@ func (inv *Invocation) childArgs(path, ipVersion string) []string {
 	}
 	if e.RunID != "" {
 		args = append(args, "--run_id="+e.RunID)
+	}
+	if e.EndHold {
+		args = append(args, "--end_hold")
 	}
 	return append(args, "--", path)
 }

@@ -82,6 +82,19 @@ func sleepDuration(cmd string) (time.Duration, bool) {
 // It returns nil when the run is not held. The message goes to stdout, in
 // order with --trace.
 func (e Extras) holdHook(path string, s *parser.Script, commandTimeout time.Duration, stdout io.Writer) func() {
+	if e.EndHold {
+		// In a suite nobody can look: the sleep that would hold the run
+		// is dropped, and the run ends where the hold would begin.
+		sleep := finalSleep(s, commandTimeout)
+		if sleep == nil {
+			return nil
+		}
+		s.Events = s.Events[:len(s.Events)-1]
+		return func() {
+			fmt.Fprintf(stdout, "%s: the final `%s` holds the run open when run alone on a terminal; in a suite the run ends there\n",
+				sleep.Pos, sleep.Command.Text)
+		}
+	}
 	if !e.Hold {
 		return nil
 	}
@@ -140,21 +153,6 @@ func holdDecision(inv *Invocation, s *parser.Script, commandTimeout time.Duratio
 			sleep.Pos, sleep.Command.Text, commandTimeout)
 	}
 	return true, ""
-}
-
-// suiteHoldNote explains, in a suite's failure report, why a final sleep
-// ran into the command timeout.
-func suiteHoldNote(path string, defines map[string]string, commandTimeout time.Duration) string {
-	s, err := parser.ParseFile(path, parser.Options{Defines: defines})
-	if err != nil {
-		return ""
-	}
-	sleep := finalSleep(s, commandTimeout)
-	if sleep == nil {
-		return ""
-	}
-	return fmt.Sprintf("%s: the final `%s` is not held open in a suite (it runs under --command_timeout, %v); run the script alone on a terminal, or with --hold, to hold it\n",
-		sleep.Pos, sleep.Command.Text, commandTimeout)
 }
 
 func stdinIsTerminal() bool { return isTerminal(os.Stdin) }
