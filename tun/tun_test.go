@@ -433,3 +433,35 @@ func TestNoLeak(t *testing.T) {
 		})
 	}
 }
+
+// TestSnifferCloseEndsNext: Close ends a Next that waits without a
+// deadline, with an error matching os.ErrClosed.
+func TestSnifferCloseEndsNext(t *testing.T) {
+	if !sandboxed(t) {
+		return
+	}
+	d, err := Setup(DefaultConfig(IPv4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	sn, err := d.Sniff()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		_, err := sn.Next(time.Time{})
+		got <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	sn.Close()
+	select {
+	case err := <-got:
+		if !errors.Is(err, os.ErrClosed) {
+			t.Errorf("Next after Close: %v, want os.ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Next still waits after Close")
+	}
+}
