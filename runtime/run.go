@@ -435,18 +435,22 @@ func sleepThread(d time.Duration) {
 func (r *runner) waitFor(es *eventState, what string, held bool) error {
 	target := r.start.Add(es.time)
 	// A blocking call that returns meanwhile must be able to take r.mu and
-	// record its result (an accepted fd, say) before this event runs.
-	r.mu.Unlock()
-	for {
-		left := target.Sub(r.clock())
-		if left <= 0 {
-			break
+	// record its result (an accepted fd, say) before this event runs. The
+	// lock is taken back by a defer, so that a panic leaves it held for
+	// runEvent's unlock.
+	func() {
+		r.mu.Unlock()
+		defer r.mu.Lock()
+		for {
+			left := target.Sub(r.clock())
+			if left <= 0 {
+				return
+			}
+			if r.numEvents > 0 && left > spinWindow {
+				sleepThread(left - spinWindow)
+			}
 		}
-		if r.numEvents > 0 && left > spinWindow {
-			sleepThread(left - spinWindow)
-		}
-	}
-	r.mu.Lock()
+	}()
 	if r.numEvents == 0 {
 		return nil
 	}
