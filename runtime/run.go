@@ -136,14 +136,16 @@ func (r *runner) finish(err error) {
 	if errors.As(err, &f) {
 		r.failEvent(f)
 	}
-	r.mu.Lock()
-	if r.blocking != nil {
-		r.wakeAll()
-		r.awaitBlocking(time.Second)
-	}
-	r.closeAll()
-	r.stopCallThread()
-	r.mu.Unlock()
+	func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.blocking != nil {
+			r.wakeAll()
+			r.awaitBlocking(time.Second)
+		}
+		r.closeAll()
+		r.stopCallThread()
+	}()
 	r.drainFrames()
 	r.runCleanupCommand()
 }
