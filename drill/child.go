@@ -31,14 +31,15 @@ func SandboxMain() {
 	if len(os.Args) < 2 || os.Args[1] != sandboxArg {
 		return
 	}
-	code := childMain(os.Args[2:], os.Stdout, os.Stderr)
-	announce(code)
+	var v verdict
+	code := childMain(os.Args[2:], os.Stdout, os.Stderr, v.announce)
+	v.announce(code) // the early returns
 	os.Exit(code)
 }
 
 // childMain runs inside the namespace: set up the device, run the script,
 // report. Its exit code is the verdict.
-func childMain(args []string, stdout, stderr io.Writer) int {
+func childMain(args []string, stdout, stderr io.Writer, announce func(code int)) int {
 	if !tun.Isolated() {
 		fmt.Fprintln(stderr, "godrill: refusing to run a script outside a private network namespace")
 		return runtime.ExitSetup
@@ -137,15 +138,16 @@ func commandEnv(private string) []string {
 // it tears down (ExtraFiles[0] of the parent's command).
 const verdictFD = 3
 
-var announced bool
+// verdict hands the child's exit code to the parent, once.
+type verdict struct{ sent bool }
 
 // announce hands the verdict to the parent, after closing stdout and
 // stderr so the parent has all the output once it has the verdict.
-func announce(code int) {
-	if announced {
+func (v *verdict) announce(code int) {
+	if v.sent {
 		return
 	}
-	announced = true
+	v.sent = true
 	if devnull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0); err == nil {
 		unix.Dup2(int(devnull.Fd()), 1)
 		unix.Dup2(int(devnull.Fd()), 2)
