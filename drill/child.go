@@ -160,6 +160,10 @@ func loadScript(path string, inv *Invocation, stderr io.Writer) (*parser.Script,
 			return nil, nil, runtime.ExitScript
 		}
 	}
+	if err := cfg.CheckPSP(); err != nil {
+		fmt.Fprintln(stderr, err) // the reference's words and exit code
+		return nil, nil, runtime.ExitKernel
+	}
 	if err := cfg.Check(); err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return nil, nil, runtime.ExitSetup

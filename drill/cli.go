@@ -116,12 +116,13 @@ func runSingle(ctx context.Context, inv *Invocation, j job, stdout, stderr io.Wr
 	for _, f := range inv.Flags {
 		cfg.Set(f.Name, f.Value, true)
 	}
-	if _, err := parser.ParseFile(j.path, parser.Options{Defines: cfg.Defines}); err != nil {
+	script, err := parser.ParseFile(j.path, parser.Options{Defines: cfg.Defines})
+	if err != nil {
 		fmt.Fprint(stderr, parser.FormatError(err))
 		return runtime.ExitScript
 	}
 	if cfg.DryRun {
-		return 0
+		return dryRunPSP(script, cfg, stderr)
 	}
 	res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{Stdout: stdout, Stderr: stderr})
 	if err != nil {

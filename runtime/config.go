@@ -72,6 +72,10 @@ type Config struct {
 	SyscallTimeout time.Duration
 	// CommandTimeout bounds a shell command.
 	CommandTimeout time.Duration
+	// Wire holds the wire-mode flags (config_wire.go); PSPUDPPort is
+	// --psp_udp_port, which needs wire mode.
+	Wire       WireConfig
+	PSPUDPPort uint16
 
 	set map[string]bool // flags given, so later (weaker) sources don't override them
 }
@@ -88,6 +92,7 @@ func DefaultConfig(v IPVersion) *Config {
 		TolerancePercent: 12.5,
 		SyscallTimeout:   10 * time.Second,
 		CommandTimeout:   60 * time.Second,
+		Wire:             WireConfig{ServerPort: DefaultWireServerPort},
 		Defines:          map[string]string{},
 		set:              map[string]bool{},
 	}
@@ -119,16 +124,12 @@ func (c *Config) applyFamilyDefaults() {
 const tunDefaultMTU = 1500
 
 // unsupportedFlags are reference flags for modes godrill does not have.
-var unsupportedFlags = map[string]bool{
-	"wire_client": true, "wire_server": true, "wire_server_ip": true, "wire_server_at": true,
-	"wire_server_port": true, "wire_client_dev": true, "wire_server_dev": true,
-	"so_filename": true, "so_flags": true,
-}
+var unsupportedFlags = map[string]bool{"so_filename": true, "so_flags": true}
 
 // ignoredFlags are accepted for compatibility and have no effect here.
 var ignoredFlags = map[string]bool{
 	"code_command": true, "code_format": true, "code_sockopt": true, "speed": true,
-	"is_anyip": true, "psp_udp_port": true, "debug": true,
+	"is_anyip": true, "debug": true,
 }
 
 // Set applies one flag. A flag already given by a stronger source (the
@@ -220,9 +221,12 @@ func (c *Config) Set(name, value string, override bool) error {
 	case "command_timeout":
 		c.CommandTimeout, err = time.ParseDuration(value)
 	default:
+		if ok, werr := c.setWire(name, value); ok {
+			return werr
+		}
 		switch {
 		case unsupportedFlags[name]:
-			return fmt.Errorf("--%s: wire and shared-object modes are not supported by godrill", name)
+			return fmt.Errorf("--%s: the shared-object mode is not supported by godrill", name)
 		case ignoredFlags[name]:
 		default:
 			return fmt.Errorf("unknown flag --%s", name)
