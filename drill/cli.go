@@ -87,6 +87,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godrill: %v\n%s", err, usage)
 		return runtime.ExitSetup
 	}
+	switch w := wireMode(inv); {
+	case w.Server:
+		return wireServerMain(inv, stdout, stderr)
+	case w.Client:
+		return wireClientMain(inv, stdout, stderr)
+	}
 	if len(inv.Files) == 0 {
 		fmt.Fprint(stderr, "godrill: no script given\n"+usage)
 		return runtime.ExitSetup

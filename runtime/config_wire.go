@@ -68,3 +68,7 @@ func (c *Config) CheckPSP() error {
 	}
 	return nil
 }
+
+// IsSet reports whether a flag was given (on the command line or an
+// option line), as opposed to left at its default.
+func (c *Config) IsSet(name string) bool { return c.set[name] }

@@ -312,7 +312,9 @@ func (r *runner) closeAll() {
 	}
 	r.reservedPorts = nil
 	for _, s := range r.sockets {
-		if s.injected && s.proto == unix.IPPROTO_TCP && r.net != nil {
+		// A wire server leaves the connection alone, as the reference's
+		// does: the client may still be checking it.
+		if s.injected && s.proto == unix.IPPROTO_TCP && r.net != nil && r.wireRole() != WireServer {
 			r.net.Inject(resetPacket(s))
 		}
 	}
