@@ -23,6 +23,8 @@ packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_i
   --netmask_ip --bind_port --connect_port --mtu --mss --tolerance_usecs --tolerance_percent
   --tcp_ts_tick_usecs --tcp_ts_ecr_scaled --strict_segments --non_fatal=packet --init_scripts
   --dry_run --send_omit_free -v/--verbose -D NAME=VALUE/--define=NAME=VALUE
+  wire mode: --wire_client --wire_server_ip=ADDR --wire_client_dev=DEV SCRIPT.pkt,
+  --wire_server --wire_server_dev=DEV, --wire_server_port (8081), --psp_udp_port
 godrill flags: --trace --diagram [--ascii] --svg FILE --pcap FILE --json FILE --timeout DUR -j N
   --junit FILE --format text|tap|json, --ip_version=ipv4,ipv6 or all,
   --syscall_timeout DUR (a call without "..." that blocks; default 10s),
