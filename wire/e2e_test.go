@@ -281,3 +281,29 @@ func TestWireFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestWireFlags: the reference's refusals of an incomplete wire command
+// line, with its words and exit 1; these need no root.
+func TestWireFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--wire_client", "--wire_client_dev=eth0", "../scripts/simultaneous-close.pkt"},
+			"when using --wire_client, must specify --wire_server_at or --wire_server_ip\n"},
+		{[]string{"--wire_server_ip=10.0.0.2", "../scripts/simultaneous-close.pkt"},
+			"please specify --wire_client_dev=<eth_dev_name>\n"},
+		{[]string{"--wire_server", "--wire_server_dev=eth0", "../scripts/simultaneous-close.pkt"},
+			"error: do not pass script paths to the wire server on command line\n"},
+		{[]string{"--wire_server"}, "please specify --wire_server_dev=<eth_dev_name>\n"},
+	} {
+		cmd := exec.Command(godrill, tt.args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 1 || stderr.String() != tt.want {
+			t.Errorf("%v: %v, stderr %q; want exit 1, %q", tt.args, err, stderr.String(), tt.want)
+		}
+	}
+}
