@@ -54,11 +54,21 @@ func referenceArgs(inv *Invocation, path string) []string {
 // address via the gateway), so run it in a namespace or on a machine made
 // for the test.
 func wireClientMain(inv *Invocation, stdout, stderr io.Writer) int {
-	if len(inv.Files) != 1 {
-		fmt.Fprintln(stderr, "godrill: a wire client runs exactly one script")
-		return runtime.ExitSetup
+	if len(inv.Files) == 0 {
+		fmt.Fprintln(stderr, "error: missing script path")
+		return runtime.ExitKernel
 	}
-	path := inv.Files[0]
+	// Each script in turn, each on its own control connection; the first
+	// failure ends the run, as the reference's die() does.
+	for _, path := range inv.Files {
+		if code := wireClientRun(inv, path, stdout, stderr); code != 0 {
+			return code
+		}
+	}
+	return runtime.ExitPass
+}
+
+func wireClientRun(inv *Invocation, path string, stdout, stderr io.Writer) int {
 	script, cfg, code := loadScript(path, inv, stderr)
 	if code != 0 {
 		return code
