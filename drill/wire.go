@@ -121,8 +121,13 @@ func wireClientRun(inv *Invocation, path string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail("error connecting to wire server at %s: %v", addr, err)
 	}
-	defer nc.Close()
-	conn := wire.NewConn(nc)
+	fc, err := wire.NewFDConn(nc)
+	nc.Close()
+	if err != nil {
+		return fail("godrill: %v", err)
+	}
+	defer fc.Close()
+	conn := wire.NewConn(fc)
 	hello := &wire.Hello{
 		Args: referenceArgs(inv, path), ScriptPath: path, Script: src, HardwareAddr: mac,
 		LocalIP: cfg.LocalIP.String(), RemoteIP: cfg.RemoteIP.String(),
@@ -132,6 +137,8 @@ func wireClientRun(inv *Invocation, path string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	stopShutdown := context.AfterFunc(ctx, func() { fc.Shutdown() })
+	defer stopShutdown()
 	link := wire.NewClientLink(conn, stderr)
 	err = runtime.Run(ctx, script, runtime.Options{Config: cfg, Stdout: stdout, Stderr: stderr, Wire: link})
 	if report := link.ServerReport(); report != "" {
@@ -199,7 +206,14 @@ func wireServerMain(inv *Invocation, stdout, stderr io.Writer) int {
 
 // serveWireClient runs one client's script on the server side.
 func serveWireClient(ctx context.Context, nc net.Conn, dev string, stdout io.Writer) error {
-	conn := wire.NewConn(nc)
+	fc, err := wire.NewFDConn(nc)
+	if err != nil {
+		return err
+	}
+	defer fc.Close()
+	stopShutdown := context.AfterFunc(ctx, func() { fc.Shutdown() })
+	defer stopShutdown()
+	conn := wire.NewConn(fc)
 	hello, err := conn.ReceiveHello()
 	if err != nil {
 		return err
