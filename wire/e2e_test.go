@@ -6,11 +6,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/godrill/godrill/parser"
 )
 
 // These tests run scripts in wire mode between two network namespaces
@@ -195,20 +199,48 @@ func runClient(t *testing.T, p pair, bin string, fam family, script string) (int
 	return 0, stderr.String()
 }
 
-// scripts lists ../scripts.
+// scripts lists the scripts these tests run: the experiments of
+// ../scripts and this package's own, written for wire mode (testdata/).
 func scripts(t *testing.T) []string {
 	var out []string
-	filepath.Walk("../scripts", func(p string, info os.FileInfo, err error) error {
-		if err == nil && strings.HasSuffix(p, ".pkt") {
-			out = append(out, p)
-		}
-		return nil
-	})
+	for _, dir := range []string{"../scripts", "testdata"} {
+		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if err == nil && strings.HasSuffix(p, ".pkt") {
+				out = append(out, p)
+			}
+			return nil
+		})
+	}
 	sort.Strings(out)
-	if len(out) == 0 {
-		t.Fatal("no scripts in ../scripts")
+	if len(out) < 3 {
+		t.Fatalf("scripts missing: %v", out)
 	}
 	return out
+}
+
+// lastPacketLine is the line of a script's last packet event.
+func lastPacketLine(t *testing.T, script string) int {
+	s, err := parser.ParseFile(script, parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := 0
+	for _, ev := range s.Events {
+		if ev.Packet != nil {
+			line = ev.Pos.Line
+		}
+	}
+	return line
+}
+
+// failedLine is the script line a report's first line names.
+func failedLine(stderr string) int {
+	m := regexp.MustCompile(`^[^:]+\.pkt:(\d+):`).FindStringSubmatch(firstLine(stderr))
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 func firstLine(s string) string {
@@ -216,20 +248,39 @@ func firstLine(s string) string {
 	return s
 }
 
-// runPairing runs every script of scripts/ in both families, each in a
-// fresh pair of namespaces with a fresh server, and checks it with check.
+// timingAttempts bounds the runs of a script whose failure is a timing
+// error: on a loaded machine either client can be scheduled late (the
+// reference too, against its own server), which is not what these tests
+// are about. Every retry is logged; any other failure counts at once.
+const timingAttempts = 3
+
+// runScript runs a script with a client against a fresh server in a fresh
+// pair of namespaces, again while it fails on timing alone.
+func runScript(t *testing.T, client, server string, serverIsRef bool, fam family, script string) (int, string) {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		p := newPair(t)
+		srv := startServer(t, p, server, serverIsRef)
+		code, stderr := runClient(t, p, client, fam, script)
+		if code == 0 || !strings.Contains(firstLine(stderr), "timing error:") || attempt == timingAttempts {
+			if code != 0 {
+				t.Logf("server output:\n%s", srv.String())
+			}
+			return code, stderr
+		}
+		t.Logf("attempt %d failed on timing, running again: %s", attempt, firstLine(stderr))
+	}
+}
+
+// runPairing runs every script of scripts/ in each family and checks its
+// outcome with check.
 func runPairing(t *testing.T, client, server string, serverIsRef bool, check func(t *testing.T, fam family, script string, code int, stderr string)) {
 	for _, fam := range families {
 		t.Run(fam.name, func(t *testing.T) {
 			for _, s := range scripts(t) {
-				t.Run(strings.TrimPrefix(s, "../scripts/"), func(t *testing.T) {
-					p := newPair(t)
-					srv := startServer(t, p, server, serverIsRef)
-					code, stderr := runClient(t, p, client, fam, s)
+				t.Run(strings.TrimPrefix(s, "../"), func(t *testing.T) {
+					code, stderr := runScript(t, client, server, serverIsRef, fam, s)
 					check(t, fam, s, code, stderr)
-					if t.Failed() {
-						t.Logf("server output:\n%s", srv.String())
-					}
 				})
 			}
 		})
@@ -257,25 +308,27 @@ func TestWireReferenceClient(t *testing.T) {
 	runPairing(t, ref, godrill, false, mustPass)
 }
 
-// TestWireReferenceServer: a godrill client with the reference server gets
-// the reference client's verdict, first line of the report included. The
-// two do not all pass: the reference server resets the connection right
-// after its last packet event, while the client may still check the
-// connection's state (most scripts here end with such an ss check), so
-// the reference client fails those scripts against it too.
+// TestWireReferenceServer: a godrill client with the reference server.
+// The reference server resets the connection right after its last packet
+// event, while the client may still check the connection's state (most of
+// scripts/ end with an ss check after their last packet), so a script may
+// fail there, as it does with the reference client (which, against its
+// own server, also meets the reset inside calls still blocked then: a
+// connect fails with ECONNRESET); it must not fail before. The scripts of
+// testdata/ end on a packet event and must pass.
 func TestWireReferenceServer(t *testing.T) {
 	needNetns(t)
 	ref := reference(t)
 	runPairing(t, godrill, ref, true, func(t *testing.T, fam family, script string, code int, stderr string) {
-		p := newPair(t)
-		startServer(t, p, ref, true)
-		refCode, refStderr := runClient(t, p, ref, fam, script)
-		if code != refCode || firstLine(stderr) != firstLine(refStderr) {
-			t.Errorf("godrill client: exit %d %q\nreference client: exit %d %q", code, firstLine(stderr), refCode, firstLine(refStderr))
+		if code == 0 {
+			return
 		}
-		if code != 0 {
-			t.Logf("both fail: %s", firstLine(stderr))
+		last := lastPacketLine(t, script)
+		if strings.HasPrefix(script, "testdata/") || failedLine(stderr) <= last {
+			t.Errorf("exit %d at line %d (the last packet event is at line %d):\n%s", code, failedLine(stderr), last, stderr)
+			return
 		}
+		t.Logf("fails after the server's last packet event (line %d), at its reset: %s", last, firstLine(stderr))
 	})
 }
 
