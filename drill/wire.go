@@ -141,8 +141,8 @@ func wireClientRun(inv *Invocation, path string, stdout, stderr io.Writer) int {
 	defer stopShutdown()
 	link := wire.NewClientLink(conn, stderr)
 	err = runtime.Run(ctx, script, runtime.Options{Config: cfg, Stdout: stdout, Stderr: stderr, Wire: link})
-	if report := link.ServerReport(); report != "" {
-		fmt.Fprint(stderr, report) // the server's words, as the reference client prints them
+	if msg := link.ServerReport(); msg != "" {
+		fmt.Fprint(stderr, msg) // the server's words, as the reference client prints them
 		return runtime.ExitKernel
 	}
 	return report(err, script, stderr)
