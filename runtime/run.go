@@ -66,6 +66,10 @@ type Options struct {
 	// (wire.go); Net is then the server's Ethernet device, or nil on the
 	// client.
 	Wire WireLink
+	// Hold, when set, is called after the last event has passed, before
+	// the run closes its sockets and resets the peer's connections: the
+	// run's world stays as the script left it until Hold returns.
+	Hold func()
 }
 
 // Run executes script. It returns nil when the kernel did everything the
@@ -147,6 +151,10 @@ type runner struct {
 	obs    []Observer
 	probe  func(local, remote string) string
 	wire   WireLink
+	hold   func()
+	// passedBy: outgoing packets the matcher skipped while waiting for
+	// the current outbound line (for the report when it never comes).
+	passedBy []sniffed
 
 	start     time.Time // live time of script time 0 (monotonic)
 	startWall time.Time // the same instant on the wall clock, for kernel stamps
@@ -191,6 +199,7 @@ func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner
 		obs:    opts.Observers,
 		probe:  opts.StateProbe,
 		wire:   opts.Wire,
+		hold:   opts.Hold,
 		fds:    map[int]*fdState{},
 	}
 	if r.cfg == nil {
@@ -257,6 +266,9 @@ func (r *runner) run() error {
 		r.mu.Unlock()
 	}
 	r.wireNext(nil)
+	if r.hold != nil {
+		r.hold()
+	}
 	r.mu.Lock()
 	if !r.awaitBlocking(time.Second) {
 		return &Failure{Pos: r.blocking.c.es.ev.Pos, Kind: FailSyscall, Msg: "runtime error: exiting while a blocking system call is in progress"}
@@ -425,7 +437,8 @@ func (r *runner) runCommand(es *eventState, rec *EventRecord) {
 	rec.Summary = "`" + es.ev.Command.Text + "`"
 	if err := r.shell(es.ev.Command.Text, r.cfg.CommandTimeout); err != nil {
 		panic(&Failure{Pos: es.ev.Pos, Kind: FailCommand,
-			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)})
+			Msg:  fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err),
+			Hint: commandHint(es.ev.Command.Text)})
 	}
 }
 
