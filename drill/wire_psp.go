@@ -8,6 +8,12 @@ import (
 	"github.com/godrill/godrill/runtime"
 )
 
+// pspSyscalls are the reference's PSP calls. They are no typos: a PSP
+// script must reach the reference's refusal of PSP outside wire mode
+// (loadScript, dryRunPSP), which comes before any check of its events;
+// godrill's runtime does not implement them (docs/wire.md).
+var pspSyscalls = map[string]bool{"psp_rx_assoc": true, "psp_tx_assoc": true}
+
 // dryRunPSP is the verdict of --dry_run on a script that parsed: its
 // option lines must apply, and the reference refuses PSP outside wire mode
 // while it reads them, so even a dry run of a PSP script fails (exit 1).
