@@ -161,9 +161,8 @@ func loadScript(path string, inv *Invocation, stderr io.Writer) (*parser.Script,
 			return nil, nil, runtime.ExitScript
 		}
 	}
-	if err := cfg.CheckPSP(); err != nil {
-		fmt.Fprintln(stderr, err) // the reference's words and exit code
-		return nil, nil, runtime.ExitKernel
+	if code := refusePSP(script, cfg, stderr); code != 0 {
+		return nil, nil, code
 	}
 	if err := cfg.Check(); err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)

@@ -9,7 +9,8 @@ import (
 // TestPSPOutsideWireMode: PSP (--psp_udp_port, on the command line or an
 // option line) outside wire mode is refused as the reference refuses it,
 // before any event runs: its message alone on stderr, exit 1, also under
-// --dry_run. The same verdicts were checked by hand with the reference.
+// --dry_run; and a PSP packet line without --psp_udp_port stops the run at
+// that line. The same verdicts were checked by hand with the reference.
 func TestPSPOutsideWireMode(t *testing.T) {
 	needKernel(t)
 	const refusal = "PSP requires wireserver mode (use --wire_client or --wire_server)\n"
@@ -22,6 +23,10 @@ func TestPSPOutsideWireMode(t *testing.T) {
 		{args: []string{"--ip_version=ipv6", "psp-outside-wire.pkt"}, exit: 1, stderr: refusal},
 		{args: []string{"--dry_run", "psp-outside-wire.pkt"}, exit: 1, stderr: refusal},
 		{args: []string{"--psp_udp_port=1000", "plain-handshake.pkt"}, exit: 1, stderr: refusal},
+		{args: []string{"psp-no-port.pkt"}, exit: 1,
+			stderr: "psp-no-port.pkt:13: semantic error: attempting to use PSP without specifying its UDP port\n"},
+		{args: []string{"--dry_run", "psp-no-port.pkt"}, exit: 1,
+			stderr: "psp-no-port.pkt:13: semantic error: attempting to use PSP without specifying its UDP port\n"},
 		{args: []string{"plain-handshake.pkt"}},
 		{args: []string{"--dry_run", "plain-handshake.pkt"}},
 	} {
