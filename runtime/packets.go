@@ -47,6 +47,7 @@ func (r *runner) socketForPacket(es *eventState) (*socket, error) {
 	t := p.TCP
 	syn := t.Flags&parser.FlagSYN != 0
 	ack := t.Flags&parser.FlagACK != 0
+	r.wireServerSocket(p)
 	sut := r.sut
 	switch {
 	case sut == nil:

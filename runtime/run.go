@@ -81,6 +81,10 @@ type Options struct {
 	// tests move it to make godrill late. Kernel timestamps are not read
 	// through it.
 	Clock func() time.Time
+	// Wire, in wire mode, links this half of the run to the other
+	// (wire.go); Net is then the server's Ethernet device, or nil on the
+	// client.
+	Wire WireLink
 	// Hold, when set, is called after the last event has passed, before
 	// the run closes its sockets and resets the peer's connections: the
 	// run's world stays as the script left it until Hold returns.
@@ -210,6 +214,7 @@ type runner struct {
 	device   string
 	realtime bool
 	clock    func() time.Time
+	wire     WireLink
 	hold     func()
 	// passedBy: outgoing packets the matcher skipped while waiting for
 	// the current outbound line (for the report when it never comes).
@@ -272,6 +277,7 @@ func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner
 		device:   opts.Device,
 		realtime: opts.Realtime,
 		clock:    opts.Clock,
+		wire:     opts.Wire,
 		hold:     opts.Hold,
 		fds:      map[int]*fdState{},
 	}
@@ -293,7 +299,7 @@ func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner
 // run runs the script's events. Their order in time (the first at 0,
 // absolute times never going backward) is the parser's to check.
 func (r *runner) run() error {
-	if r.script.Init != nil {
+	if r.script.Init != nil && r.wireRole() != WireServer {
 		r.restoreDefaultQdisc()
 		if err := r.shell(r.script.Init.Text, r.cfg.CommandTimeout); err != nil {
 			return &Failure{Pos: r.script.Init.Pos, Msg: fmt.Sprintf("error executing init command: %v", err), Kind: FailCommand, noLine: true}
@@ -304,7 +310,9 @@ func (r *runner) run() error {
 	r.startCallThread()
 	// Find the jiffy edge at normal priority: busy-waiting for it under
 	// SCHED_RR would starve a parallel run on a two-core machine.
-	r.start = alignStart(r.clock)
+	if err := r.startClock(); err != nil {
+		return &Failure{Pos: parser.Pos{File: r.script.File}, Msg: err.Error(), noLine: true}
+	}
 	if r.realtime {
 		useRealtimeScheduling()
 	}
@@ -313,6 +321,9 @@ func (r *runner) run() error {
 		if err := r.runEvent(ev); err != nil {
 			return err
 		}
+	}
+	if err := r.wireNext(nil); err != nil {
+		return err
 	}
 	if r.hold != nil {
 		r.hold()
@@ -335,6 +346,9 @@ func (r *runner) runEvent(ev *parser.Event) error {
 	if err := r.checkBlockingFailure(); err != nil {
 		return err
 	}
+	if err := r.wireNext(ev); err != nil {
+		return err
+	}
 	es := r.resolveTimes(ev)
 	r.event.Store(es)
 	r.mu.Lock()
@@ -342,6 +356,7 @@ func (r *runner) runEvent(ev *parser.Event) error {
 	rec := &EventRecord{Index: r.numEvents, Pos: ev.Pos, ScriptTime: es.time}
 	var err error
 	switch {
+	case !r.runsHere(ev): // wire mode: the other half runs it
 	case ev.Packet != nil:
 		err = r.runPacket(es, rec)
 	case ev.Syscall != nil:
@@ -568,7 +583,7 @@ func (r *runner) runCode(es *eventState, rec *EventRecord) error {
 }
 
 func (r *runner) runCleanupCommand() {
-	if r.script.Cleanup == nil || !r.initDone {
+	if r.script.Cleanup == nil || !r.initDone || r.wireRole() == WireServer {
 		return
 	}
 	if err := r.shell(r.script.Cleanup.Text, r.cfg.CommandTimeout); err != nil {
