@@ -229,7 +229,8 @@ type runner struct {
 	last      *eventState // the previous event
 	numEvents int
 	// lastDone is when the previous event was done, the base of a
-	// relative time: taken before observers, the state probe and logging.
+	// relative time: taken before observers, the state probe and logging;
+	// -1 when that is the moment the next event is taken up (wire mode).
 	lastDone time.Duration
 	initDone bool // the init command ran, so the cleanup command runs
 
@@ -371,8 +372,13 @@ func (r *runner) runEvent(ev *parser.Event) error {
 		return err
 	}
 	r.lastDone = r.now()
-	if es.doneAt > 0 {
+	switch {
+	case es.doneAt > 0:
 		r.lastDone = es.doneAt
+	case !r.runsHere(ev):
+		// The other half of a wire-mode run does it: it is done when the
+		// link says so, which the next event's wireNext waits for.
+		r.lastDone = -1
 	}
 	r.printPending()
 	r.finishEvent(rec)
@@ -406,7 +412,7 @@ func (r *runner) resolveTimes(ev *parser.Event) *eventState {
 	switch {
 	case r.last != nil && r.last.inbound && es.inbound:
 		es.offset = r.last.time
-	case r.last != nil:
+	case r.last != nil && r.lastDone >= 0:
 		es.offset = r.lastDone
 	default:
 		es.offset = r.now()
