@@ -211,9 +211,10 @@ func strerror(e unix.Errno) string {
 
 // blockingCall is a "start...end" call running on its own OS thread.
 type blockingCall struct {
-	c    *call
-	done chan struct{} // closed when the call has returned and been checked
-	err  error         // its failure; read after done is closed
+	c       *call
+	started atomic.Bool   // the call's thread has taken the call up
+	done    chan struct{} // closed when the call has returned and been checked
+	err     error         // its failure; read after done is closed
 }
 
 func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error {
@@ -236,7 +237,7 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 		b.err = r.guard(c.es, func() error { return r.blockingCall(c, fn) })
 	}
 	// Go on once the call is asleep in the kernel, or done.
-	return waitAsleep(t.tid, b.done)
+	return waitAsleep(t.tid, &b.started, b.done)
 }
 
 // callThread is the OS thread that makes the run's blocking calls, one at
@@ -298,6 +299,7 @@ func isClosed(c <-chan struct{}) bool {
 // blockingCall makes the call on this (the call's own) thread and checks
 // its result and return time.
 func (r *runner) blockingCall(c *call, fn syscallFunc) error {
+	r.blocking.started.Store(true)
 	ret, errno, err := fn(c)
 	end := r.now()
 	// The main loop holds r.mu while it runs an event; take it so the
@@ -319,20 +321,23 @@ func (r *runner) blockingCall(c *call, fn syscallFunc) error {
 	return nil
 }
 
-// waitAsleep returns once thread tid sleeps in the kernel (state S or D
-// in /proc) or done is closed, as the reference's is_thread_sleeping loop
-// does. It polls without the Go scheduler: a pread of the thread's stat
-// file it keeps open, then sched_yield(2), which lets the call's thread
-// run on this CPU; the sleep is seen within microseconds of happening.
-// Past yieldWindow it polls every pollSleep instead: a real-time thread
-// that only yields would starve the other runs on its CPU.
-func waitAsleep(tid int, done <-chan struct{}) error {
-	fd, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/stat", tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
+// waitAsleep returns once thread tid, having started the call, sleeps in
+// the kernel (state S or D in its stat file), or done is closed: the
+// reference's is_thread_sleeping loop, which runs once its thread has
+// dequeued the call. Without started, the thread still parked in the Go
+// scheduler before it takes the call up would look asleep. It polls
+// without the Go scheduler: preads of the files it keeps open, then
+// sched_yield(2), which lets the call's thread run on this CPU; the sleep
+// is seen within microseconds of happening. Past yieldWindow it polls
+// every pollSleep instead: a real-time thread that only yields would
+// starve the other runs on its CPU.
+func waitAsleep(tid int, started *atomic.Bool, done <-chan struct{}) error {
+	stat, err := unix.Open(fmt.Sprintf("/proc/self/task/%d/stat", tid), unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		<-done // no way to tell: wait for the call
 		return nil
 	}
-	defer unix.Close(fd)
+	defer unix.Close(stat)
 	var buf [512]byte
 	start := time.Now()
 	for {
@@ -341,8 +346,10 @@ func waitAsleep(tid int, done <-chan struct{}) error {
 			return nil
 		default:
 		}
-		if n, err := unix.Pread(fd, buf[:], 0); err == nil && statSleeping(buf[:n]) {
-			return nil
+		if started.Load() {
+			if n, err := unix.Pread(stat, buf[:], 0); err == nil && statSleeping(buf[:n]) {
+				return nil
+			}
 		}
 		if time.Since(start) < yieldWindow {
 			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
