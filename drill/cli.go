@@ -17,6 +17,7 @@ import (
 const usage = `usage:
   godrill run [flags] SCRIPT.pkt|DIR...   run scripts against the kernel, each in its own namespace
   godrill parse [-D NAME=VALUE] FILE...    check scripts' syntax only
+  godrill from-pcap [flags] CAPTURE        turn a capture's TCP connections into scripts (docs/from-pcap.md)
   godrill [packetdrill flags] SCRIPT.pkt   drop-in for packetdrill (also when invoked as "packetdrill")
 
 packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_ip --gateway_ip
@@ -46,6 +47,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case args[0] == "parse":
 		return cmdParse(args[1:], stdout, stderr)
+	case args[0] == "from-pcap":
+		return cmdFromPcap(args[1:], stdout, stderr)
 	case args[0] == "help" || args[0] == "-h" || args[0] == "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

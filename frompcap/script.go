@@ -1,0 +1,652 @@
+package frompcap
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/godrill/godrill/packet"
+)
+
+// defaultMSS is what the kernel advertises on godrill's device with the
+// default --mtu in both families (1500 - 40 for IPv4; 1520 - 60 for IPv6).
+const defaultMSS = 1460
+
+// firstPacketAt is the script time of the connection's first packet: the
+// socket is set up at 0, as in scripts written by hand.
+const firstPacketAt = 100 * time.Millisecond
+
+// side says which end of a connection is the kernel under test.
+type side struct {
+	kernel, peer string // address:port as captured
+	passive      bool   // the kernel accepted (listen/accept) rather than connected
+	why          string
+}
+
+// plan is what a first pass over the connection learns before any line is
+// written: roles, initial sequence numbers, and the facts that decide which
+// system calls to infer.
+type plan struct {
+	c              *Conn
+	kernelIsK      func(s *Segment) bool
+	passive        bool
+	isnK, isnP     uint32
+	havePeerISN    bool
+	establish      int    // index of the inbound segment that completes the handshake, -1 if none
+	maxAckP        uint32 // highest ack the kernel sent, relative to the peer's ISN
+	haveAck        bool
+	peerFinRel     uint32 // the peer's FIN, relative
+	peerFin        bool
+	shutdown       bool // the kernel's FIN came from shutdown(SHUT_WR): it went on receiving
+	nodelay        bool // the kernel sent a small segment while another was unacknowledged
+	nodelayWhy     int  // the packet number that shows it
+	kernelMSS      int  // from the kernel's SYN or SYN-ACK
+	kernelSynNum   int
+	kernelECN      bool // the kernel's bare SYN asked for ECN
+	kernelNoTS     bool // the kernel's SYN(-ACK) has no TS though the peer's SYN had
+	kernelNoSACK   bool
+	kernelNoWScale bool
+	windows        string // which outbound windows are written: Options.Windows
+}
+
+// analyse finds the side under test and the facts the script depends on.
+func analyse(c *Conn, kernelIsA bool) (*plan, error) {
+	kernel := c.B
+	if kernelIsA {
+		kernel = c.A
+	}
+	p := &plan{c: c, establish: -1}
+	p.kernelIsK = func(s *Segment) bool { return s.Src == kernel }
+	first := &c.Segs[0]
+	if first.Flags&packet.SYN == 0 {
+		return nil, fmt.Errorf("packet %d: connection %s is seen only from the middle: its first packet is not a SYN (start the capture before the connection opens)", first.Num, c)
+	}
+	var kernelSyn, peerSyn *Segment
+	for i := range c.Segs {
+		s := &c.Segs[i]
+		if s.Flags&packet.SYN == 0 {
+			continue
+		}
+		if p.kernelIsK(s) && kernelSyn == nil {
+			kernelSyn = s
+		}
+		if !p.kernelIsK(s) && peerSyn == nil {
+			peerSyn = s
+		}
+	}
+	if kernelSyn == nil {
+		return nil, fmt.Errorf("packet %d: the side under test, %s, never sends a SYN in connection %s (a reset port or a capture that misses it); choose the other side with --side or --local", first.Num, kernel, c)
+	}
+	p.isnK = kernelSyn.Seq
+	p.kernelSynNum = kernelSyn.Num
+	p.kernelMSS = mssOption(kernelSyn.Options)
+	p.passive = kernelSyn.Flags&packet.ACK != 0
+	if !p.passive && kernelSyn.Flags&(packet.ECE|packet.CWR) == packet.ECE|packet.CWR {
+		p.kernelECN = true
+	}
+	if peerSyn != nil {
+		p.isnP, p.havePeerISN = peerSyn.Seq, true
+		has := func(s *Segment, kind uint8) bool { return hasOption(s.Options, kind) }
+		p.kernelNoTS = has(peerSyn, packet.OptTS) && !has(kernelSyn, packet.OptTS)
+		p.kernelNoSACK = has(peerSyn, packet.OptSACKOK) && !has(kernelSyn, packet.OptSACKOK)
+		p.kernelNoWScale = has(peerSyn, packet.OptWScale) && !has(kernelSyn, packet.OptWScale)
+	} else {
+		// No SYN from the peer (its reset answered ours): its sequence
+		// numbers are written as sent.
+		for i := range c.Segs {
+			if s := &c.Segs[i]; !p.kernelIsK(s) {
+				p.isnP, p.havePeerISN = s.Seq, true
+				break
+			}
+		}
+	}
+	if p.passive && peerSyn == nil {
+		return nil, fmt.Errorf("packet %d: %s answers a SYN the capture does not show", kernelSyn.Num, kernel)
+	}
+	// The handshake completes with the first segment from the peer that
+	// acknowledges the kernel's SYN.
+	for i := range c.Segs {
+		s := &c.Segs[i]
+		if !p.kernelIsK(s) && s.Flags&packet.ACK != 0 && s.Flags&packet.RST == 0 && s.Ack == p.isnK+1 {
+			if p.passive && s.Flags&packet.SYN != 0 {
+				continue
+			}
+			if s.Num > kernelSyn.Num || !p.passive {
+				p.establish = i
+				break
+			}
+		}
+	}
+	p.scanStream()
+	return p, nil
+}
+
+// scanStream goes through the data once for the facts that decide calls
+// placed earlier than the packets that reveal them.
+func (p *plan) scanStream() {
+	var kernelFinSeen bool
+	var peerDataAfterFin []uint32 // ends of peer data sent after the kernel's FIN
+	peerMSS := 536                // RFC 9293 3.7.1: the default when no MSS option
+	tsBoth := p.bothSYNsHave(packet.OptTS)
+	var sndUna, smallEnd, sndMax uint32 = 1, 0, 1
+	haveSmall := false
+	for i := range p.c.Segs {
+		s := &p.c.Segs[i]
+		if p.kernelIsK(s) {
+			if s.Flags&packet.ACK != 0 && s.Flags&packet.RST == 0 {
+				a := s.Ack - p.isnP
+				if !p.haveAck || seqLess(p.maxAckP, a) {
+					p.maxAckP, p.haveAck = a, true
+				}
+				for _, end := range peerDataAfterFin {
+					if seqLess(end-1, a) {
+						p.shutdown = true
+					}
+				}
+			}
+			if s.Flags&packet.FIN != 0 {
+				kernelFinSeen = true
+			}
+			if s.Len > 0 && s.Flags&packet.SYN == 0 {
+				start := s.Seq - p.isnK
+				end := start + uint32(s.Len)
+				if seqLess(sndMax, end) && !seqLess(start, sndMax) {
+					eff := min(peerMSS, orDefault(p.kernelMSS, defaultMSS))
+					if tsBoth {
+						eff -= 12 // RFC 7323: the TS option takes 12 bytes of each segment
+					}
+					small := s.Len < eff
+					if small && haveSmall && seqLess(sndUna, smallEnd) && !p.nodelay {
+						p.nodelay, p.nodelayWhy = true, s.Num
+					}
+					if small {
+						smallEnd, haveSmall = end, true
+					}
+				}
+				if seqLess(sndMax, end) {
+					sndMax = end
+				}
+			}
+			continue
+		}
+		if s.Flags&packet.SYN != 0 {
+			if m := mssOption(s.Options); m > 0 {
+				peerMSS = m
+			}
+		}
+		if s.Flags&packet.ACK != 0 {
+			if a := s.Ack - p.isnK; seqLess(sndUna, a) {
+				sndUna = a
+			}
+		}
+		if s.Flags&packet.FIN != 0 && !p.peerFin {
+			p.peerFin, p.peerFinRel = true, s.Seq-p.isnP+uint32(s.Len)
+		}
+		if kernelFinSeen && s.Len > 0 {
+			peerDataAfterFin = append(peerDataAfterFin, s.Seq-p.isnP+uint32(s.Len))
+		}
+	}
+}
+
+// bothSYNsHave reports whether the first SYN from each side carries the option.
+func (p *plan) bothSYNsHave(kind uint8) bool {
+	var k, q *Segment
+	for i := range p.c.Segs {
+		s := &p.c.Segs[i]
+		if s.Flags&packet.SYN == 0 {
+			continue
+		}
+		if p.kernelIsK(s) && k == nil {
+			k = s
+		} else if !p.kernelIsK(s) && q == nil {
+			q = s
+		}
+	}
+	return k != nil && q != nil && hasOption(k.Options, kind) && hasOption(q.Options, kind)
+}
+
+func orDefault(v, d int) int {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+// seqLess compares sequence numbers modulo 2^32 (RFC 1982 style).
+func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
+
+func hasOption(opts []byte, kind uint8) bool {
+	for i := 0; i < len(opts); {
+		switch opts[i] {
+		case packet.OptEOL:
+			return false
+		case packet.OptNOP:
+			i++
+			continue
+		}
+		if opts[i] == kind {
+			return true
+		}
+		if i+1 >= len(opts) || opts[i+1] < 2 {
+			return false
+		}
+		i += int(opts[i+1])
+	}
+	return false
+}
+
+// writer builds the script text.
+type writer struct {
+	b       strings.Builder
+	opts    Options
+	step    time.Duration
+	t0      time.Time
+	last    time.Duration
+	decimal int
+}
+
+func (w *writer) comment(format string, args ...any) {
+	fmt.Fprintf(&w.b, "// "+format+"\n", args...)
+}
+
+// at is the script time of a capture timestamp: from the connection's
+// first packet, shifted to firstPacketAt, rounded to the step, and never
+// earlier than the line before (captures merged from several interfaces
+// may go back in time a little).
+func (w *writer) at(t time.Time) time.Duration {
+	d := t.Sub(w.t0)
+	if d < 0 {
+		d = 0
+	}
+	d = (d + w.step/2) / w.step * w.step
+	d += firstPacketAt
+	if d < w.last {
+		d = w.last
+	}
+	w.last = d
+	return d
+}
+
+func (w *writer) time(d time.Duration) string {
+	return fmt.Sprintf("%.*f", w.decimal, d.Seconds())
+}
+
+func (w *writer) line(t time.Duration, text string) {
+	fmt.Fprintf(&w.b, "%s %s\n", w.time(t), text)
+}
+
+// call writes an inferred system call with the reason for it.
+func (w *writer) call(t time.Duration, text, why string) {
+	fmt.Fprintf(&w.b, "%s %s // inferred: %s\n", w.time(t), text, why)
+}
+
+// script writes the connection's script.
+func (p *plan) script(w *writer, header string) (string, error) {
+	c := p.c
+	w.t0 = c.Segs[0].Time
+	w.b.WriteString(header)
+	fmt.Fprintf(&w.b, "--tolerance_usecs=%d\n", w.opts.ToleranceUsecs)
+	mssLine := ""
+	if p.kernelMSS > defaultMSS {
+		v := p.kernelMSS + 40
+		if c.v6 {
+			v = p.kernelMSS + 60
+		}
+		fmt.Fprintf(&w.b, "--mtu=%d // inferred: the kernel's mss %d (packet %d) needs a larger MTU than the default 1500\n", v, p.kernelMSS, p.kernelSynNum)
+	} else if p.kernelMSS > 0 && p.kernelMSS < defaultMSS {
+		mssLine = fmt.Sprintf("setsockopt(3, IPPROTO_TCP, TCP_MAXSEG, [%d], 4) = 0", p.kernelMSS)
+	}
+	w.b.WriteString("\n")
+
+	var sysctls []string
+	if p.kernelECN {
+		sysctls = append(sysctls, "net.ipv4.tcp_ecn=1")
+	}
+	if p.kernelNoTS {
+		sysctls = append(sysctls, "net.ipv4.tcp_timestamps=0")
+	}
+	if p.kernelNoSACK {
+		sysctls = append(sysctls, "net.ipv4.tcp_sack=0")
+	}
+	if p.kernelNoWScale {
+		sysctls = append(sysctls, "net.ipv4.tcp_window_scaling=0")
+	}
+	for _, s := range sysctls {
+		w.call(0, "`sysctl -q "+s+"`", fmt.Sprintf("the kernel's SYN (packet %d) shows %s (godrill's namespace has its own sysctls)", p.kernelSynNum, s))
+	}
+
+	fd := 3
+	if p.passive {
+		w.comment("Passive open: %s listens and accepts.", "the kernel")
+		w.call(0, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3", "the kernel answers a SYN")
+		w.call(0, "setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0", "as every passive open in scripts")
+		if mssLine != "" {
+			w.call(0, mssLine, fmt.Sprintf("the SYN-ACK's mss %d (packet %d)", p.kernelMSS, p.kernelSynNum))
+		}
+		w.call(0, "bind(3, ..., ...) = 0", "the kernel answers a SYN")
+		w.call(0, "listen(3, 1) = 0", "the kernel answers a SYN")
+	} else {
+		w.comment("Active open: the kernel connects.")
+		w.call(0, "socket(..., SOCK_STREAM, IPPROTO_TCP) = 3", "the kernel sends the first SYN")
+		if mssLine != "" {
+			w.call(0, mssLine, fmt.Sprintf("the SYN's mss %d (packet %d)", p.kernelMSS, p.kernelSynNum))
+		}
+		if p.establish < 0 {
+			w.call(0, "fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0", "the connection is never established, so connect() must not block")
+		}
+	}
+	w.b.WriteString("\n")
+
+	st := &stream{fdOpen: !p.passive, rcvNxt: 1, sndMax: 1}
+	if p.passive {
+		st.fdOpen = false
+	}
+	nodelayDone := false
+	setNodelay := func(t time.Duration) {
+		if p.nodelay && !nodelayDone {
+			w.call(t, fmt.Sprintf("setsockopt(%d, IPPROTO_TCP, TCP_NODELAY, [1], 4) = 0", fd),
+				fmt.Sprintf("packet %d is a small segment sent while another was unacknowledged (no Nagle)", p.nodelayWhy))
+			nodelayDone = true
+		}
+	}
+	for i := range c.Segs {
+		s := &c.Segs[i]
+		t := w.at(s.Time)
+		if p.kernelIsK(s) {
+			if err := p.outbound(w, st, s, t, &fd, setNodelay); err != nil {
+				return "", err
+			}
+			continue
+		}
+		line, err := p.packetLine(s, false)
+		if err != nil {
+			return "", err
+		}
+		w.line(t, line)
+		if i == p.establish {
+			if p.passive {
+				w.call(t, "accept(3, ..., ...) = 4", fmt.Sprintf("packet %d completes the handshake", s.Num))
+				fd, st.fdOpen = 4, true
+				setNodelay(t)
+			}
+			st.established = true
+		}
+		if s.Flags&packet.RST != 0 {
+			st.reset = true
+		}
+		st.receive(s.Seq-p.isnP, s.Len, s.Flags&packet.SYN != 0)
+		if !st.fdOpen || st.closed || st.reset {
+			continue
+		}
+		if n := p.deliverable(st); n > 0 {
+			w.call(t, fmt.Sprintf("read(%d, ..., %d) = %d", fd, n, n), fmt.Sprintf("the peer's data up to packet %d", s.Num))
+			st.read += n
+		}
+	}
+	return w.b.String(), nil
+}
+
+// outbound writes the calls a kernel segment implies, then the segment.
+func (p *plan) outbound(w *writer, st *stream, s *Segment, t time.Duration, fd *int, setNodelay func(time.Duration)) error {
+	var note string
+	switch {
+	case s.Flags&packet.SYN != 0 && s.Flags&packet.ACK == 0:
+		if st.synSent {
+			note = " // retransmission"
+			break
+		}
+		st.synSent = true
+		if p.passive {
+			break // a bare SYN from a listener: simultaneous open of a second kind; sent by the kernel
+		}
+		setNodelay(t)
+		if p.establish >= 0 {
+			end := w.at(p.c.Segs[p.establish].Time)
+			w.last = t // at() moved the clock: the connect line is written now
+			fmt.Fprintf(&w.b, "%s...%s connect(3, ..., ...) = 0 // inferred: the kernel's SYN; connect returns at packet %d, which completes the handshake\n",
+				w.time(t), w.time(end), p.c.Segs[p.establish].Num)
+		} else {
+			w.call(t, "connect(3, ..., ...) = -1 EINPROGRESS (Operation now in progress)", "the kernel's SYN")
+		}
+		st.fdOpen = true
+	case s.Flags&packet.SYN != 0:
+		if st.synAckSent {
+			note = " // retransmission"
+		}
+		st.synAckSent = true
+	}
+	if s.Flags&packet.SYN == 0 {
+		start := s.Seq - p.isnK
+		end := start + uint32(s.Len)
+		switch {
+		case s.Len > 0 && seqLess(st.sndMax, end):
+			n := int(end - st.sndMax)
+			if seqLess(start, st.sndMax) {
+				note = " // partly a retransmission"
+			}
+			if st.fdOpen && !st.closed && !st.shut {
+				w.call(t, fmt.Sprintf("write(%d, ..., %d) = %d", *fd, n, n), fmt.Sprintf("the kernel sends new data in packet %d", s.Num))
+			}
+			st.sndMax = end
+		case s.Len > 0:
+			note = " // retransmission"
+		}
+		if s.Flags&packet.FIN != 0 {
+			if st.finSent {
+				if s.Len == 0 {
+					note = " // retransmission"
+				}
+			} else {
+				st.finSent = true
+				if st.fdOpen && !st.closed && !st.shut {
+					if p.shutdown {
+						w.call(t, fmt.Sprintf("shutdown(%d, SHUT_WR) = 0", *fd), fmt.Sprintf("the kernel's FIN in packet %d; it goes on receiving after it", s.Num))
+						st.shut = true
+					} else {
+						w.call(t, fmt.Sprintf("close(%d) = 0", *fd), fmt.Sprintf("the kernel's FIN in packet %d", s.Num))
+						st.closed = true
+					}
+				}
+			}
+		}
+		if s.Flags&packet.RST != 0 && st.fdOpen && !st.closed && !st.reset {
+			w.call(t, fmt.Sprintf("setsockopt(%d, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0", *fd), fmt.Sprintf("the kernel resets the open connection in packet %d", s.Num))
+			w.call(t, fmt.Sprintf("close(%d) = 0", *fd), fmt.Sprintf("the kernel's RST in packet %d", s.Num))
+			st.closed = true
+		}
+	}
+	line, err := p.packetLine(s, true)
+	if err != nil {
+		return err
+	}
+	w.line(t, line+note)
+	return nil
+}
+
+// stream is the script's view of the byte streams while lines are written.
+type stream struct {
+	fdOpen, established bool
+	closed, shut, reset bool
+	synSent, synAckSent bool
+	finSent             bool
+	sndMax              uint32 // one past the kernel's highest data sent, relative
+	rcvNxt              uint32 // one past the peer's contiguous data received, relative
+	ooo                 [][2]uint32
+	read                int
+	delivered           uint32 // one past the peer data handed to read()
+	deliveredInit       bool
+}
+
+// receive records peer data [start, start+n).
+func (st *stream) receive(start uint32, n int, syn bool) {
+	if syn {
+		start++
+	}
+	if n == 0 {
+		return
+	}
+	end := start + uint32(n)
+	st.ooo = append(st.ooo, [2]uint32{start, end})
+	for changed := true; changed; {
+		changed = false
+		for i := 0; i < len(st.ooo); i++ {
+			r := st.ooo[i]
+			if !seqLess(st.rcvNxt, r[0]) { // r starts at or before rcvNxt
+				if seqLess(st.rcvNxt, r[1]) {
+					st.rcvNxt = r[1]
+				}
+				st.ooo = append(st.ooo[:i], st.ooo[i+1:]...)
+				i--
+				changed = true
+			}
+		}
+	}
+}
+
+// deliverable is how many new bytes read() returns now: the contiguous
+// data, but only what the kernel acknowledges at some point (data it
+// dropped is never readable), and never the peer's FIN.
+func (p *plan) deliverable(st *stream) int {
+	if !st.deliveredInit {
+		st.delivered, st.deliveredInit = 1, true
+	}
+	limit := st.rcvNxt
+	if p.haveAck && seqLess(p.maxAckP, limit) {
+		limit = p.maxAckP
+	}
+	if !p.haveAck {
+		return 0
+	}
+	if p.peerFin && seqLess(p.peerFinRel, limit) {
+		limit = p.peerFinRel
+	}
+	if !seqLess(st.delivered, limit) {
+		return 0
+	}
+	n := int(limit - st.delivered)
+	st.delivered = limit
+	return n
+}
+
+// packetLine writes a segment in script syntax, its sequence numbers
+// relative to each side's ISN.
+func (p *plan) packetLine(s *Segment, outbound bool) (string, error) {
+	var b strings.Builder
+	if outbound {
+		b.WriteString("> ")
+	} else {
+		b.WriteString("< ")
+	}
+	b.WriteString(flagString(s.Flags))
+	seqBase, ackBase := p.isnP, p.isnK
+	if outbound {
+		seqBase, ackBase = p.isnK, p.isnP
+	}
+	start := s.Seq - seqBase
+	fmt.Fprintf(&b, " %d:%d(%d)", start, start+uint32(s.Len), s.Len)
+	if s.Flags&packet.ACK != 0 {
+		fmt.Fprintf(&b, " ack %d", s.Ack-ackBase)
+	}
+	if !outbound || p.writesWindow(s) {
+		fmt.Fprintf(&b, " win %d", s.Window)
+	}
+	if len(s.Options) > 0 {
+		o, err := formatOptions(s.Options, ackBase, outbound)
+		if err != nil {
+			return "", fmt.Errorf("packet %d: %v", s.Num, err)
+		}
+		b.WriteString(" " + o)
+	}
+	return b.String(), nil
+}
+
+// writesWindow reports whether an outbound segment's window is written.
+func (p *plan) writesWindow(s *Segment) bool {
+	switch p.windows {
+	case "all":
+		return true
+	case "none":
+		return false
+	}
+	return s.Flags&packet.SYN != 0
+}
+
+// flagString writes flags in script order: F S R P U E W A, then "." for ACK.
+func flagString(f packet.TCPFlags) string {
+	var b strings.Builder
+	for _, c := range []struct {
+		bit packet.TCPFlags
+		ch  byte
+	}{{packet.FIN, 'F'}, {packet.SYN, 'S'}, {packet.RST, 'R'}, {packet.PSH, 'P'}, {packet.URG, 'U'}, {packet.ECE, 'E'}, {packet.CWR, 'W'}, {packet.AE, 'A'}} {
+		if f&c.bit != 0 {
+			b.WriteByte(c.ch)
+		}
+	}
+	if f&packet.ACK != 0 {
+		b.WriteByte('.')
+	}
+	if b.Len() == 0 {
+		return "-"
+	}
+	return b.String()
+}
+
+// formatOptions writes raw options as a script option list, byte for byte:
+// nop and eol padding kept, SACK blocks relative to the acknowledged
+// side's ISN, TS values as sent (the runtime maps an inbound ecr to the
+// live value of the outbound val it echoes). An option the language
+// cannot write is, outbound, not checked (<...>); inbound, replaced by as
+// many nops so the header keeps its length.
+func formatOptions(opts []byte, sackBase uint32, outbound bool) (string, error) {
+	var parts []string
+	for i := 0; i < len(opts); {
+		kind := opts[i]
+		switch kind {
+		case packet.OptEOL:
+			// The rest is padding: each byte an EOL.
+			for ; i < len(opts); i++ {
+				parts = append(parts, "eol")
+			}
+			continue
+		case packet.OptNOP:
+			parts = append(parts, "nop")
+			i++
+			continue
+		}
+		if i+1 >= len(opts) || opts[i+1] < 2 || i+int(opts[i+1]) > len(opts) {
+			return "", fmt.Errorf("TCP option kind %d has a bad length", kind)
+		}
+		n := int(opts[i+1])
+		d := opts[i+2 : i+n]
+		var s string
+		switch {
+		case kind == packet.OptMSS && n == 4:
+			s = fmt.Sprintf("mss %d", binary.BigEndian.Uint16(d))
+		case kind == packet.OptWScale && n == 3:
+			s = fmt.Sprintf("wscale %d", d[0])
+		case kind == packet.OptSACKOK && n == 2:
+			s = "sackOK"
+		case kind == packet.OptTS && n == 10:
+			s = fmt.Sprintf("TS val %d ecr %d", binary.BigEndian.Uint32(d), binary.BigEndian.Uint32(d[4:]))
+		case kind == packet.OptSACK && n >= 10 && (n-2)%8 == 0:
+			var bl []string
+			for ; len(d) >= 8; d = d[8:] {
+				bl = append(bl, fmt.Sprintf("%d:%d", binary.BigEndian.Uint32(d)-sackBase, binary.BigEndian.Uint32(d[4:])-sackBase))
+			}
+			s = "sack " + strings.Join(bl, " ")
+		default:
+			if outbound {
+				return "<...>", nil
+			}
+			for range n {
+				parts = append(parts, "nop")
+			}
+			i += n
+			continue
+		}
+		parts = append(parts, s)
+		i += n
+	}
+	return "<" + strings.Join(parts, ",") + ">", nil
+}
