@@ -74,7 +74,8 @@ func TestFromPcapRoundTrip(t *testing.T) {
 
 // TestFromPcapCaptures converts the captures of testdata/captures (made
 // with tcpdump while real programs talked; see its README) and runs each
-// script against the kernel.
+// script against the kernel in both families, testing each side of each
+// connection.
 func TestFromPcapCaptures(t *testing.T) {
 	needRoot(t)
 	captures, _ := filepath.Glob("../testdata/captures/*.pcap*")
@@ -87,24 +88,34 @@ func TestFromPcapCaptures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := frompcap.Convert(bytes.NewReader(data), frompcap.Options{Name: filepath.Base(capture)})
-			if err != nil {
-				t.Fatalf("from-pcap: %v", err)
-			}
-			if len(out) == 0 {
-				t.Fatal("from-pcap wrote no script")
+			// Each side in turn: the server that accepted (the default)
+			// and the client that connected.
+			var out []frompcap.Script
+			for _, side := range []string{"local", "remote"} {
+				o, err := frompcap.Convert(bytes.NewReader(data), frompcap.Options{Name: filepath.Base(capture), Side: side})
+				if err != nil {
+					t.Fatalf("from-pcap --side %s: %v", side, err)
+				}
+				if len(o) == 0 {
+					t.Fatalf("from-pcap --side %s wrote no script", side)
+				}
+				out = append(out, o...)
 			}
 			for _, s := range out {
 				path := filepath.Join(t.TempDir(), s.Name)
 				if err := os.WriteFile(path, []byte(s.Text), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				res, err := runRetryingTiming(t, path, Options{Timeout: time.Minute})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !res.Passed {
-					t.Errorf("%s failed (exit %d):\n%s\n--- converted script:\n%s", s.About, res.ExitCode, res.Output, s.Text)
+				// The script names no address: it runs in either family,
+				// whichever the capture was made in.
+				for _, family := range []string{"ipv4", "ipv6"} {
+					res, err := runRetryingTiming(t, path, Options{IPVersion: family, Timeout: time.Minute})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !res.Passed {
+						t.Errorf("%s in %s failed (exit %d):\n%s\n--- converted script:\n%s", s.About, family, res.ExitCode, res.Output, s.Text)
+					}
 				}
 			}
 		})

@@ -48,6 +48,10 @@ type plan struct {
 	kernelNoSACK   bool
 	kernelNoWScale bool
 	windows        string // which outbound windows are written: Options.Windows
+	// writes maps the index of a kernel segment that starts a write to
+	// the write's length. The kernel sets PSH on the last segment of each
+	// write (tcp_push), so a write runs from new data to the next PSH.
+	writes map[int]int
 }
 
 // analyse finds the side under test and the facts the script depends on.
@@ -119,7 +123,43 @@ func analyse(c *Conn, kernelIsA bool) (*plan, error) {
 		}
 	}
 	p.scanStream()
+	p.findWrites()
 	return p, nil
+}
+
+// findWrites groups the kernel's new data into writes: from the first
+// byte not yet sent to the end of the next segment with PSH or FIN (or
+// the last data). Splitting a write at every segment instead would make
+// the kernel push (PSH) each one.
+func (p *plan) findWrites() {
+	p.writes = map[int]int{}
+	var sndMax uint32 = 1
+	start := -1
+	var startSeq uint32
+	closeGroup := func(end uint32) {
+		if start >= 0 {
+			p.writes[start] = int(end - startSeq)
+			start = -1
+		}
+	}
+	for i := range p.c.Segs {
+		s := &p.c.Segs[i]
+		if !p.kernelIsK(s) || s.Flags&(packet.SYN|packet.RST) != 0 {
+			continue
+		}
+		seq := s.Seq - p.isnK
+		end := seq + uint32(s.Len)
+		if s.Len > 0 && seqLess(sndMax, end) {
+			if start < 0 {
+				start, startSeq = i, sndMax
+			}
+			sndMax = end
+		}
+		if start >= 0 && s.Flags&(packet.PSH|packet.FIN) != 0 && !seqLess(end, sndMax) {
+			closeGroup(sndMax)
+		}
+	}
+	closeGroup(sndMax)
 }
 
 // scanStream goes through the data once for the facts that decide calls
@@ -354,7 +394,7 @@ func (p *plan) script(w *writer, header string) (string, error) {
 		s := &c.Segs[i]
 		t := w.at(s.Time)
 		if p.kernelIsK(s) {
-			if err := p.outbound(w, st, s, t, &fd, setNodelay); err != nil {
+			if err := p.outbound(w, st, i, s, t, &fd, setNodelay); err != nil {
 				return "", err
 			}
 			continue
@@ -388,7 +428,7 @@ func (p *plan) script(w *writer, header string) (string, error) {
 }
 
 // outbound writes the calls a kernel segment implies, then the segment.
-func (p *plan) outbound(w *writer, st *stream, s *Segment, t time.Duration, fd *int, setNodelay func(time.Duration)) error {
+func (p *plan) outbound(w *writer, st *stream, idx int, s *Segment, t time.Duration, fd *int, setNodelay func(time.Duration)) error {
 	var note string
 	switch {
 	case s.Flags&packet.SYN != 0 && s.Flags&packet.ACK == 0:
@@ -421,12 +461,15 @@ func (p *plan) outbound(w *writer, st *stream, s *Segment, t time.Duration, fd *
 		end := start + uint32(s.Len)
 		switch {
 		case s.Len > 0 && seqLess(st.sndMax, end):
-			n := int(end - st.sndMax)
 			if seqLess(start, st.sndMax) {
 				note = " // partly a retransmission"
 			}
-			if st.fdOpen && !st.closed && !st.shut {
-				w.call(t, fmt.Sprintf("write(%d, ..., %d) = %d", *fd, n, n), fmt.Sprintf("the kernel sends new data in packet %d", s.Num))
+			if n, ok := p.writes[idx]; ok && st.fdOpen && !st.closed && !st.shut {
+				why := fmt.Sprintf("the kernel sends new data in packet %d", s.Num)
+				if n > int(end-st.sndMax) {
+					why = fmt.Sprintf("the kernel sends new data from packet %d on, to the next segment with PSH", s.Num)
+				}
+				w.call(t, fmt.Sprintf("write(%d, ..., %d) = %d", *fd, n, n), why)
 			}
 			st.sndMax = end
 		case s.Len > 0:
