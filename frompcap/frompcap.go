@@ -304,6 +304,9 @@ func (l ErrorList) Error() string {
 	return fmt.Sprintf("%s (and %d more errors)", l[0], len(l)-1)
 }
 
+// Unwrap gives errors.Is and errors.As the list's errors.
+func (l ErrorList) Unwrap() []error { return l }
+
 // Err is nil for an empty list.
 func (l ErrorList) Err() error {
 	if len(l) == 0 {
