@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -29,6 +30,16 @@ func FuzzConvert(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		stop := make(chan bool)
+		defer close(stop)
+		go func() {
+			select {
+			case <-stop:
+			case <-time.After(3 * time.Second):
+				os.WriteFile("/tmp/fp/hang.bin", data, 0o644)
+				panic("hang")
+			}
+		}()
 		for _, opts := range []Options{{}, {Side: "remote", Windows: "all"}} {
 			scripts, err := Convert(bytes.NewReader(data), opts)
 			if err != nil && strings.Contains(err.Error(), "internal error") {

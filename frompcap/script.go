@@ -17,12 +17,9 @@ const defaultMSS = 1460
 // socket is set up at 0, as in scripts written by hand.
 const firstPacketAt = 100 * time.Millisecond
 
-// side says which end of a connection is the kernel under test.
-type side struct {
-	kernel, peer string // address:port as captured
-	passive      bool   // the kernel accepted (listen/accept) rather than connected
-	why          string
-}
+// maxSpan bounds a script's length in time: more than a day between
+// packets of one connection is a clock jump, not a test.
+const maxSpan = 100_000 * time.Second
 
 // plan is what a first pass over the connection learns before any line is
 // written: roles, initial sequence numbers, and the facts that decide which
@@ -392,6 +389,9 @@ func (p *plan) script(w *writer, header string) (string, error) {
 	}
 	for i := range c.Segs {
 		s := &c.Segs[i]
+		if d := s.Time.Sub(w.t0); d > maxSpan {
+			return "", fmt.Errorf("packet %d comes %.0f s after the connection's first packet; from-pcap writes scripts of at most %.0f s", s.Num, d.Seconds(), maxSpan.Seconds())
+		}
 		t := w.at(s.Time)
 		if p.kernelIsK(s) {
 			if err := p.outbound(w, st, i, s, t, &fd, setNodelay); err != nil {
