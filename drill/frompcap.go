@@ -41,6 +41,10 @@ func cmdFromPcap(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return runtime.ExitSetup
 	}
+	if err := o.Validate(); err != nil {
+		fmt.Fprintf(stderr, "godrill from-pcap: %v\n", err)
+		return runtime.ExitSetup
+	}
 	path := fs.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {

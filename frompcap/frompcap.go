@@ -71,7 +71,7 @@ func Convert(r io.Reader, opts Options) (scripts []Script, err error) {
 			scripts, err = nil, fmt.Errorf("internal error in from-pcap: %v", v)
 		}
 	}()
-	if err := opts.check(); err != nil {
+	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	frames, err := ReadFrames(r)
@@ -139,7 +139,8 @@ func List(r io.Reader) (lines []string, err error) {
 	return lines, nil
 }
 
-func (o *Options) check() error {
+// Validate checks the options and fills in defaults; Convert calls it.
+func (o *Options) Validate() error {
 	switch o.Side {
 	case "", "local", "remote":
 	default:
