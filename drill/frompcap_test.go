@@ -34,7 +34,7 @@ func TestFromPcapRoundTrip(t *testing.T) {
 			t.Run(family+"/"+name, func(t *testing.T) {
 				dir := t.TempDir()
 				capture := filepath.Join(dir, name+".pcap")
-				res, err := Run(context.Background(), path, Options{Args: []string{"--pcap", capture}, IPVersion: family, Timeout: time.Minute})
+				res, err := runRetryingTiming(t, path, Options{Args: []string{"--pcap", capture}, IPVersion: family, Timeout: time.Minute})
 				if err != nil {
 					t.Fatal(err)
 				}
