@@ -236,3 +236,24 @@ func mssOption(opts []byte) int {
 	}
 	return 0
 }
+
+// wscaleOption returns the window scale option's shift, or -1.
+func wscaleOption(opts []byte) int {
+	for i := 0; i < len(opts); {
+		switch opts[i] {
+		case packet.OptEOL:
+			return -1
+		case packet.OptNOP:
+			i++
+			continue
+		}
+		if i+1 >= len(opts) || opts[i+1] < 2 || i+int(opts[i+1]) > len(opts) {
+			return -1
+		}
+		if opts[i] == packet.OptWScale && opts[i+1] == 3 {
+			return int(opts[i+2])
+		}
+		i += int(opts[i+1])
+	}
+	return -1
+}

@@ -80,7 +80,7 @@ func TestGolden(t *testing.T) {
 			seg{at: 5 * ms, fromS: true, flags: PA, seq: 2001, ack: 1, win: 509, opts: ts(505, 101), n: 1000},
 			// The first is lost: the peer SACKs the others.
 			seg{at: 6 * ms, flags: A, seq: 1, ack: 1, win: 502, opts: []packet.Option{nop, nop, packet.TSOption(106, 505), nop, nop, packet.SACKOption([][2]uint32{{1001, 3001}})}},
-			seg{at: 7 * ms, fromS: true, flags: A, seq: 1, ack: 1, win: 509, opts: ts(507, 106), n: 1000},
+			seg{at: 7 * ms, fromS: true, flags: PA, seq: 1, ack: 1, win: 509, opts: ts(507, 106), n: 1000},
 			seg{at: 8 * ms, flags: A, seq: 1, ack: 3001, win: 502, opts: ts(108, 507)},
 			// The peer's data out of order: the second half first.
 			seg{at: 20 * ms, flags: PA, seq: 101, ack: 3001, win: 502, opts: ts(120, 507), n: 100},
@@ -89,6 +89,12 @@ func TestGolden(t *testing.T) {
 			seg{at: 21 * ms, fromS: true, flags: A, seq: 3001, ack: 201, win: 509, opts: ts(521, 121)},
 			// The server resets its open connection.
 			seg{at: 30 * ms, fromS: true, flags: RA, seq: 3001, ack: 201, win: 509},
+		), Options{}},
+		{"loopback-mss-ecr-unmatched", v4convo(
+			seg{at: 0, flags: S, win: 65495, opts: []packet.Option{packet.MSSOption(65495), packet.SACKOKOption(), packet.TSOption(7, 0), nop, packet.WScaleOption(7)}},
+			seg{at: 0, fromS: true, flags: SA, ack: 1, win: 65483, opts: []packet.Option{packet.MSSOption(65495), packet.SACKOKOption(), packet.TSOption(9, 7), nop, packet.WScaleOption(7)}},
+			// This ACK echoes 8, which the kernel never sent.
+			seg{at: 1 * ms, flags: A, seq: 1, ack: 1, win: 512, opts: ts(8, 8)},
 		), Options{}},
 		{"options-eol-unknown", v4convo(
 			seg{at: 0, flags: S, win: 1000, opts: []packet.Option{packet.MSSOption(1000), {Kind: 30, Data: []byte{0, 1}}, nop, nop, nop, {Kind: packet.OptEOL}}},

@@ -39,12 +39,14 @@ type plan struct {
 	nodelay        bool // the kernel sent a small segment while another was unacknowledged
 	nodelayWhy     int  // the packet number that shows it
 	kernelMSS      int  // from the kernel's SYN or SYN-ACK
+	kernelWScale   int  // from the kernel's SYN or SYN-ACK, -1 without the option
 	kernelSynNum   int
 	kernelECN      bool // the kernel's bare SYN asked for ECN
 	kernelNoTS     bool // the kernel's SYN(-ACK) has no TS though the peer's SYN had
 	kernelNoSACK   bool
 	kernelNoWScale bool
 	windows        string // which outbound windows are written: Options.Windows
+	ecrUnmatched   int    // a peer's ACK whose TS ecr echoes no earlier TS val of the kernel (packet number)
 	// writes maps the index of a kernel segment that starts a write to
 	// the write's length. The kernel sets PSH on the last segment of each
 	// write (tcp_push), so a write runs from new data to the next PSH.
@@ -82,6 +84,7 @@ func analyse(c *Conn, kernelIsA bool) (*plan, error) {
 	p.isnK = kernelSyn.Seq
 	p.kernelSynNum = kernelSyn.Num
 	p.kernelMSS = mssOption(kernelSyn.Options)
+	p.kernelWScale = wscaleOption(kernelSyn.Options)
 	p.passive = kernelSyn.Flags&packet.ACK != 0
 	if !p.passive && kernelSyn.Flags&(packet.ECE|packet.CWR) == packet.ECE|packet.CWR {
 		p.kernelECN = true
@@ -121,7 +124,29 @@ func analyse(c *Conn, kernelIsA bool) (*plan, error) {
 	}
 	p.scanStream()
 	p.findWrites()
+	p.checkEcrs()
 	return p, nil
+}
+
+// checkEcrs finds a peer's ACK whose TS ecr is none of the TS vals the
+// kernel sent before it: the runtime cannot map such an ecr to a live
+// value unless told to map every ecr by its offset from the first TS val
+// (--tcp_ts_ecr_scaled).
+func (p *plan) checkEcrs() {
+	vals := map[uint32]bool{}
+	for i := range p.c.Segs {
+		s := &p.c.Segs[i]
+		val, ecr, ok := tsOption(s.Options)
+		if !ok {
+			continue
+		}
+		if p.kernelIsK(s) {
+			vals[val] = true
+		} else if s.Flags&packet.ACK != 0 && !vals[ecr] {
+			p.ecrUnmatched = s.Num
+			return
+		}
+	}
 }
 
 // findWrites groups the kernel's new data into writes: from the first
@@ -243,6 +268,9 @@ func (p *plan) bothSYNsHave(kind uint8) bool {
 	return k != nil && q != nil && hasOption(k.Options, kind) && hasOption(q.Options, kind)
 }
 
+// maxWScale is RFC 7323's largest shift (2.3).
+const maxWScale = 14
+
 func orDefault(v, d int) int {
 	if v == 0 {
 		return d
@@ -334,23 +362,43 @@ func (p *plan) script(w *writer, header string) (string, error) {
 	} else if p.kernelMSS > 0 && p.kernelMSS < defaultMSS {
 		mssLine = fmt.Sprintf("setsockopt(3, IPPROTO_TCP, TCP_MAXSEG, [%d], 4) = 0", p.kernelMSS)
 	}
+	if p.ecrUnmatched > 0 {
+		fmt.Fprintf(&w.b, "--tcp_ts_ecr_scaled // inferred: packet %d echoes a TS val the kernel did not send before it\n", p.ecrUnmatched)
+	}
 	w.b.WriteString("\n")
 
-	var sysctls []string
+	type setting struct{ value, why string }
+	var sysctls []setting
 	if p.kernelECN {
-		sysctls = append(sysctls, "net.ipv4.tcp_ecn=1")
+		sysctls = append(sysctls, setting{"net.ipv4.tcp_ecn=1", "it asks for ECN"})
 	}
 	if p.kernelNoTS {
-		sysctls = append(sysctls, "net.ipv4.tcp_timestamps=0")
+		sysctls = append(sysctls, setting{"net.ipv4.tcp_timestamps=0", "no TS, though the peer offered it"})
 	}
 	if p.kernelNoSACK {
-		sysctls = append(sysctls, "net.ipv4.tcp_sack=0")
+		sysctls = append(sysctls, setting{"net.ipv4.tcp_sack=0", "no sackOK, though the peer offered it"})
 	}
 	if p.kernelNoWScale {
-		sysctls = append(sysctls, "net.ipv4.tcp_window_scaling=0")
+		sysctls = append(sysctls, setting{"net.ipv4.tcp_window_scaling=0", "no wscale, though the peer offered it"})
 	}
-	for _, s := range sysctls {
-		w.call(0, "`sysctl -q "+s+"`", fmt.Sprintf("the kernel's SYN (packet %d) shows %s (godrill's namespace has its own sysctls)", p.kernelSynNum, s))
+	if p.kernelWScale >= 0 && p.kernelWScale <= maxWScale {
+		// Linux (tcp_select_initial_window) picks wscale = ilog2(space) - 15,
+		// space the largest of tcp_rmem[2] and net.core.rmem_max: this
+		// tcp_rmem[2] gives the captured shift wherever rmem_max is not
+		// larger. The first two values are Linux's defaults.
+		sysctls = append(sysctls, setting{fmt.Sprintf(`net.ipv4.tcp_rmem="4096 131072 %d"`, 1<<(p.kernelWScale+15)),
+			fmt.Sprintf("wscale %d (Linux: ilog2 of the largest receive buffer, minus 15)", p.kernelWScale)})
+	}
+	if len(sysctls) > 0 {
+		// An untimed command before the first event: it runs before time 0,
+		// so its fork and exec do not delay the schedule.
+		w.comment("inferred from the kernel's SYN (packet %d); godrill's namespace has its own sysctls:", p.kernelSynNum)
+		var values []string
+		for _, s := range sysctls {
+			w.comment("  %s: %s", s.why, s.value)
+			values = append(values, s.value)
+		}
+		fmt.Fprintf(&w.b, "`sysctl -q %s`\n\n", strings.Join(values, " "))
 	}
 
 	fd := 3
