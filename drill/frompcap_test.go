@@ -88,10 +88,10 @@ func TestFromPcapCaptures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Each side in turn: the server that accepted (the default)
-			// and the client that connected.
+			// Each side in turn: the default (the server that accepted, or
+			// the client when nothing accepted) and the client that connected.
 			var out []frompcap.Script
-			for _, side := range []string{"local", "remote"} {
+			for _, side := range []string{"", "remote"} {
 				o, err := frompcap.Convert(bytes.NewReader(data), frompcap.Options{Name: filepath.Base(capture), Side: side})
 				if err != nil {
 					t.Fatalf("from-pcap --side %s: %v", side, err)

@@ -39,7 +39,7 @@ capture() {
 	sleep 1
 	"$@"
 	sleep 1
-	kill -INT $tcpdump
+	kill -TERM $tcpdump
 	wait $tcpdump || true
 }
 
@@ -50,6 +50,20 @@ sleep 1
 capture http-get.pcap fp-s 'tcp port 8000' -- \
 	ip netns exec $C curl -s -o /dev/null http://10.9.0.1:8000/hello.txt
 kill $web; wait $web 2>/dev/null || true
+
+# 1b. Two fetches one after the other: two connections in one capture.
+(cd "$www" && exec ip netns exec $S python3 -m http.server 8000 --bind 10.9.0.1) >/dev/null 2>&1 &
+web=$!
+sleep 1
+capture two-connections.pcap fp-s 'tcp port 8000' -- \
+	sh -c "ip netns exec $C curl -s -o /dev/null http://10.9.0.1:8000/hello.txt; sleep 0.2;
+		ip netns exec $C curl -s -o /dev/null http://10.9.0.1:8000/missing.txt"
+kill $web; wait $web 2>/dev/null || true
+
+# 1c. curl to a port where nothing listens: the server's kernel answers the
+#     SYN with RST. No side accepted, so from-pcap tests the client.
+capture refused.pcap fp-s 'tcp port 8001' -- \
+	sh -c "ip netns exec $C curl -s -o /dev/null http://10.9.0.1:8001/ || true"
 
 # 2. The same over IPv6, captured on "any" (Linux SLL2 link headers); the
 #    IPv6 MSS on a 1500-byte link is 1440.
