@@ -284,4 +284,3 @@ func hasOption(opts []byte, kind uint8) bool {
 	}
 	return false
 }
-
