@@ -96,6 +96,22 @@ func TestGolden(t *testing.T) {
 			// This ACK echoes 8, which the kernel never sent.
 			seg{at: 1 * ms, flags: A, seq: 1, ack: 1, win: 512, opts: ts(8, 8)},
 		), Options{}},
+		{"raced-write", v4convo(
+			seg{at: 0, flags: S, win: 64240, opts: synOpts(100, 0)},
+			seg{at: 0, fromS: true, flags: SA, ack: 1, win: 65160, opts: synOpts(500, 100)},
+			seg{at: 1 * ms, flags: A, seq: 1, ack: 1, win: 502, opts: ts(101, 500)},
+			// A segment without PSH, an ACK, the rest of the write: within
+			// the initial window, so one segment.
+			seg{at: 2 * ms, fromS: true, flags: A, seq: 1, ack: 1, win: 509, opts: ts(502, 101), n: 1448},
+			seg{at: 2 * ms, flags: A, seq: 1, ack: 1449, win: 502, opts: ts(102, 502)},
+			seg{at: 2 * ms, fromS: true, flags: PA, seq: 1449, ack: 1, win: 509, opts: ts(502, 102), n: 2896},
+			seg{at: 3 * ms, flags: A, seq: 1, ack: 4345, win: 502, opts: ts(103, 502)},
+			// The same beyond the largest window seen (10 segments): kept as two.
+			seg{at: 4 * ms, fromS: true, flags: A, seq: 4345, ack: 1, win: 509, opts: ts(504, 103), n: 1448},
+			seg{at: 4 * ms, flags: A, seq: 1, ack: 5793, win: 502, opts: ts(104, 504)},
+			seg{at: 4 * ms, fromS: true, flags: PA, seq: 5793, ack: 1, win: 509, opts: ts(504, 104), n: 14480},
+			seg{at: 5 * ms, flags: A, seq: 1, ack: 20273, win: 502, opts: ts(105, 504)},
+		), Options{}},
 		{"options-eol-unknown", v4convo(
 			seg{at: 0, flags: S, win: 1000, opts: []packet.Option{packet.MSSOption(1000), {Kind: 30, Data: []byte{0, 1}}, nop, nop, nop, {Kind: packet.OptEOL}}},
 			seg{at: 0, fromS: true, flags: SA, ack: 1, win: 1000, opts: []packet.Option{packet.MSSOption(1000), {Kind: 30, Data: []byte{0, 1}}, nop, packet.WScaleOption(0), {Kind: packet.OptEOL}, {Kind: packet.OptEOL}, {Kind: packet.OptEOL}, {Kind: packet.OptEOL}}},

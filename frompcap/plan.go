@@ -35,6 +35,16 @@ type plan struct {
 	// the write's length. The kernel sets PSH on the last segment of each
 	// write (tcp_push), so a write runs from new data to the next PSH.
 	writes map[int]int
+	// merged maps the index of a kernel segment to the run it stands for
+	// (mergeRacedSegments); dropped are the run's other segments.
+	merged  map[int]merge
+	dropped map[int]bool
+}
+
+// merge is a run of the kernel's segments written as one.
+type merge struct {
+	len  int // the run's payload length
+	last int // the packet number of its last segment
 }
 
 // analyse finds the side under test and the facts the script depends on.
@@ -108,8 +118,87 @@ func analyse(c *Conn, kernelIsA bool) (*plan, error) {
 	}
 	p.scanStream()
 	p.findWrites()
+	p.mergeRacedSegments()
 	p.checkEcrs()
 	return p, nil
+}
+
+// mergeRacedSegments finds the kernel's data segments sent without PSH in
+// the middle of a write whose rest follows after the peer's ACKs. Linux
+// sends such a segment when the application is still copying the write
+// into the socket (tcp_sendmsg pushes full segments as it goes): a race no
+// system call can replay. Replayed, the write is queued whole, and if the
+// congestion window allows, the kernel sends it in one segment with PSH.
+// So the run becomes one segment, written where its first part was, when
+// it fits in the window the kernel had shown it had (at least the initial
+// window, RFC 6928: 10 segments); the peer's ACKs in between then follow
+// it. A run that did not fit was limited by the window, which a replay
+// reproduces, and stays as captured.
+func (p *plan) mergeRacedSegments() {
+	p.merged, p.dropped = map[int]merge{}, map[int]bool{}
+	eff := orDefault(p.kernelMSS, defaultMSS)
+	window := uint32(10 * eff)
+	var sndUna, sndMax uint32 = 1, 1
+	segs := p.c.Segs
+	for i := 0; i < len(segs); i++ {
+		s := &segs[i]
+		if !p.fromKernel(s) {
+			if s.Flags&packet.ACK != 0 && s.Flags&packet.RST == 0 {
+				if a := s.Ack - p.isnK; seqLess(sndUna, a) {
+					sndUna = a
+				}
+			}
+			continue
+		}
+		if s.Flags&(packet.SYN|packet.RST) != 0 || s.Len == 0 {
+			continue
+		}
+		start := s.Seq - p.isnK
+		end := start + uint32(s.Len)
+		if seqLess(start, sndMax) {
+			if seqLess(sndMax, end) {
+				sndMax = end
+			}
+			continue // all or part a retransmission
+		}
+		if inflight := end - sndUna; seqLess(window, inflight) {
+			window = inflight
+		}
+		sndMax = end
+		if s.Flags&(packet.PSH|packet.FIN) != 0 {
+			continue
+		}
+		// The rest of the write: kernel segments continuing it up to one
+		// with PSH, with only the peer's pure ACKs in between.
+		runEnd, last, ok := end, -1, true
+		for j := i + 1; j < len(segs) && ok; j++ {
+			q := &segs[j]
+			if !p.fromKernel(q) {
+				ok = q.Len == 0 && q.Flags&(packet.SYN|packet.FIN|packet.RST) == 0
+				continue
+			}
+			if q.Flags&(packet.SYN|packet.RST|packet.FIN) != 0 || q.Len == 0 || q.Seq-p.isnK != runEnd || q.Ack != s.Ack {
+				ok = false
+				break
+			}
+			runEnd += uint32(q.Len)
+			if q.Flags&packet.PSH != 0 {
+				last = j
+				break
+			}
+		}
+		if !ok || last < 0 || seqLess(window, runEnd-sndUna) {
+			continue
+		}
+		p.merged[i] = merge{len: int(runEnd - start), last: segs[last].Num}
+		for j := i + 1; j <= last; j++ {
+			if p.fromKernel(&segs[j]) {
+				p.dropped[j] = true
+			}
+		}
+		sndMax = runEnd
+		i = last
+	}
 }
 
 // checkEcrs finds a peer's ACK whose TS ecr is none of the TS vals the
@@ -125,7 +214,9 @@ func (p *plan) checkEcrs() {
 			continue
 		}
 		if p.fromKernel(s) {
-			vals[val] = true
+			if !p.dropped[i] {
+				vals[val] = true
+			}
 		} else if s.Flags&packet.ACK != 0 && !vals[ecr] {
 			p.ecrUnmatched = s.Num
 			return

@@ -159,7 +159,17 @@ func (p *plan) script(w *writer, header string) (string, error) {
 		}
 		t := w.at(s.Time)
 		if p.fromKernel(s) {
-			if err := p.outbound(w, st, i, s, t, &fd, setNodelay); err != nil {
+			if p.dropped[i] {
+				continue
+			}
+			note := ""
+			if m, ok := p.merged[i]; ok {
+				run := *s
+				run.Len, run.Flags = m.len, s.Flags|packet.PSH
+				s = &run
+				note = fmt.Sprintf(" // packets %d to %d: one write the application was still copying; replayed, it is sent at once", c.Segs[i].Num, m.last)
+			}
+			if err := p.outbound(w, st, i, s, t, &fd, setNodelay, note); err != nil {
 				return "", err
 			}
 			continue
@@ -191,8 +201,7 @@ func (p *plan) script(w *writer, header string) (string, error) {
 }
 
 // outbound writes the calls a kernel segment implies, then the segment.
-func (p *plan) outbound(w *writer, st *stream, idx int, s *Segment, t time.Duration, fd *int, setNodelay func(time.Duration)) error {
-	var note string
+func (p *plan) outbound(w *writer, st *stream, idx int, s *Segment, t time.Duration, fd *int, setNodelay func(time.Duration), note string) error {
 	switch {
 	case s.Flags&packet.SYN != 0 && s.Flags&packet.ACK == 0:
 		if st.synSent {
