@@ -2,6 +2,7 @@ package frompcap
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"flag"
 	"os"
@@ -128,10 +129,17 @@ func TestGolden(t *testing.T) {
 }
 
 // TestLinkTypes writes the same conversation with every link header the
-// reader knows, as pcap and pcapng: each gives the same script.
+// reader knows, as pcap, pcapng and gzipped pcap: each gives the same script.
 func TestLinkTypes(t *testing.T) {
 	for _, cv := range []convo{v4convo(httpLike()...), v6convo(httpLike()...)} {
 		want := convertOne(t, pcapOf(t, cv, layers.LinkTypeRaw, 0), Options{})
+		var gz bytes.Buffer
+		zw := gzip.NewWriter(&gz)
+		zw.Write(pcapOf(t, cv, layers.LinkTypeRaw, 0))
+		zw.Close()
+		if got := convertOne(t, gz.Bytes(), Options{}); got != want {
+			t.Errorf("gzipped pcap: the script differs from the raw-IP capture's:\n%s", got)
+		}
 		for _, lt := range []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2,
 			layers.LinkTypeNull, layers.LinkTypeLoop, layers.LinkTypeIPv4, layers.LinkTypeIPv6, linkRawDLT12} {
 			if got := convertOne(t, pcapOf(t, cv, lt, 0), Options{}); got != want {
