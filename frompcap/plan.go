@@ -182,6 +182,10 @@ func (p *plan) mergeRacedSegments() {
 				break
 			}
 			runEnd += uint32(q.Len)
+			if seqLess(window, runEnd-sndUna) {
+				ok = false // too long to merge: stop looking (keeps this linear)
+				break
+			}
 			if q.Flags&packet.PSH != 0 {
 				last = j
 				break
@@ -263,8 +267,11 @@ func (p *plan) findWrites() {
 // placed earlier than the packets that reveal them.
 func (p *plan) scanStream() {
 	var kernelFinSeen bool
-	var peerDataAfterFin []uint32 // ends of peer data sent after the kernel's FIN
-	peerMSS := 536                // RFC 9293 3.7.1: the default when no MSS option
+	// The peer's data sent after the kernel's FIN: the end of the one
+	// ending first (the first a later ACK can cover).
+	var afterFinEnd uint32
+	afterFin := false
+	peerMSS := 536 // RFC 9293 3.7.1: the default when no MSS option
 	tsBoth := p.bothSYNsHave(packet.OptTS)
 	var sndUna, smallEnd, sndMax uint32 = 1, 0, 1
 	haveSmall := false
@@ -276,10 +283,8 @@ func (p *plan) scanStream() {
 				if !p.haveAck || seqLess(p.maxAckP, a) {
 					p.maxAckP, p.haveAck = a, true
 				}
-				for _, end := range peerDataAfterFin {
-					if seqLess(end-1, a) {
-						p.shutdown = true
-					}
+				if afterFin && seqLess(afterFinEnd-1, a) {
+					p.shutdown = true
 				}
 			}
 			if s.Flags&packet.FIN != 0 {
@@ -321,7 +326,9 @@ func (p *plan) scanStream() {
 			p.peerFin, p.peerFinRel = true, s.Seq-p.isnP+uint32(s.Len)
 		}
 		if kernelFinSeen && s.Len > 0 {
-			peerDataAfterFin = append(peerDataAfterFin, s.Seq-p.isnP+uint32(s.Len))
+			if end := s.Seq - p.isnP + uint32(s.Len); !afterFin || seqLess(end, afterFinEnd) {
+				afterFinEnd, afterFin = end, true
+			}
 		}
 	}
 }
