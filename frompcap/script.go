@@ -300,7 +300,16 @@ func (st *stream) receive(start uint32, n int, syn bool) {
 		return
 	}
 	end := start + uint32(n)
-	st.ooo = append(st.ooo, [2]uint32{start, end})
+	// Data after a hole usually arrives in order: extend the last range
+	// rather than add one, so a hole never filled (a capture that lost a
+	// packet) keeps this linear.
+	if k := len(st.ooo) - 1; k >= 0 && !seqLess(start, st.ooo[k][0]) && !seqLess(st.ooo[k][1], start) {
+		if seqLess(st.ooo[k][1], end) {
+			st.ooo[k][1] = end
+		}
+	} else {
+		st.ooo = append(st.ooo, [2]uint32{start, end})
+	}
 	for changed := true; changed; {
 		changed = false
 		for i := 0; i < len(st.ooo); i++ {
