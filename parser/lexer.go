@@ -47,47 +47,17 @@ type token struct {
 	pos  Pos
 }
 
-// The lexer is participle's, with first-match rules: longer forms come
-// before their prefixes ("..." before ".", an IPv4 address before a
-// number), and catch-all rules turn unterminated constructs into tokens the
-// parser reports with a position instead of failing the whole lex.
-var lexDef = lexer.MustStateful(lexer.Rules{
-	"Root": {
-		{Name: "Space", Pattern: `[ \t\r\n\f\v]+`},
-		{Name: "Comment", Pattern: `//[^\n]*`},
-		{Name: "BlockComment", Pattern: `/\*(?:[^*]|\*+[^*/])*\*+/`},
-		{Name: "BadComment", Pattern: `/\*[\s\S]*`},
-		{Name: "Code", Pattern: `%\{[\s\S]*?\}%`},
-		{Name: "BadCode", Pattern: `%\{[\s\S]*`},
-		{Name: "Backtick", Pattern: "`(?:\\\\[\\s\\S]|[^`\\\\])*`"},
-		{Name: "BadBacktick", Pattern: "`[\\s\\S]*"},
-		{Name: "String", Pattern: `"(?:\\[\s\S]|[^"\\])*"`},
-		{Name: "BadString", Pattern: `"[\s\S]*`},
-		{Name: "Ellipsis", Pattern: `\.\.\.`},
-		{Name: "Option", Pattern: `--[a-zA-Z0-9_]+`},
-		// One rule for the word-like tokens keeps the lexer fast; the
-		// alternatives are tried in order (an IPv6 address before a word, an
-		// IPv4 address before a number), and convertToken tells them apart.
-		{Name: "Atom", Pattern: atomPattern},
-		{Name: "Punct", Pattern: `[^ \t\r\n\f\v]`},
-	},
-})
-
-// A run of hex digits, colons and dots holding a colon is one Atom: an IPv6
-// address, or text like "1:1" that splitColonRun cuts into pieces again.
-// Lexing the run at once keeps "a:a:a:..." linear.
+// The lexer (scan.go) matches the rules in order, longer forms before
+// their prefixes ("..." before ".", an IPv4 address before a number), and
+// turns unterminated constructs into tokens the parser reports with a
+// position instead of failing the whole lex. Every word-like token is one
+// Atom; convertToken tells them apart.
 const (
-	colonPattern  = `[0-9a-fA-F]*:[0-9a-fA-F:.]*`
-	ipv4Pattern   = `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`
-	floatPattern  = `-?[0-9]*\.[0-9]+`
-	negIntPattern = `-[0-9]+`
-	wordPattern   = `sequence#|[a-zA-Z0-9_]+`
-	atomPattern   = colonPattern + "|" + ipv4Pattern + "|" + floatPattern + "|" + negIntPattern + "|" + wordPattern
+	ipv4Pattern  = `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`
+	floatPattern = `-?[0-9]*\.[0-9]+`
 )
 
 var ipv4RE = regexp.MustCompile(`^(?:` + ipv4Pattern + `)$`)
-
-var lexSyms = lexer.SymbolsByRune(lexDef)
 
 // reserved are the words the reference lexer returns as keywords; -D
 // definitions never replace them.
@@ -106,35 +76,34 @@ func init() {
 	}
 }
 
-// convertToken turns a participle token into the parser's; skip is true
+// convertToken turns a scanner match into the parser's token; skip is true
 // for blanks and comments. Unterminated constructs come back as tBad
 // tokens.
-func convertToken(file string, t lexer.Token) (tk token, skip bool) {
-	name := lexSyms[t.Type]
-	tk = token{raw: t.Value, text: t.Value, pos: Pos{file, t.Pos.Line, t.Pos.Column}}
-	switch name {
-	case "Comment", "BlockComment", "Space":
+func convertToken(file string, r rule, text string, line, col int) (tk token, skip bool) {
+	tk = token{raw: text, text: text, pos: Pos{file, line, col}}
+	switch r {
+	case rComment, rBlockComment, rSpace:
 		return tk, true
-	case "BadComment":
+	case rBadComment:
 		tk.kind, tk.text = tBad, "unterminated comment"
-	case "BadCode":
+	case rBadCode:
 		tk.kind, tk.text = tBad, "unterminated code block (missing '}%')"
-	case "BadBacktick":
+	case rBadBacktick:
 		tk.kind, tk.text = tBad, "unterminated command (missing '`')"
-	case "BadString":
+	case rBadString:
 		tk.kind, tk.text = tBad, "unterminated string"
-	case "Code":
-		tk.kind, tk.text = tCode, codeText(t.Value)
-	case "Backtick":
-		tk.kind, tk.text = tBacktick, t.Value[1:len(t.Value)-1]
-	case "String":
-		tk.kind, tk.text = tString, t.Value[1:len(t.Value)-1]
-	case "Ellipsis":
+	case rCode:
+		tk.kind, tk.text = tCode, codeText(text)
+	case rBacktick:
+		tk.kind, tk.text = tBacktick, text[1:len(text)-1]
+	case rString:
+		tk.kind, tk.text = tString, text[1:len(text)-1]
+	case rEllipsis:
 		tk.kind = tEllipsis
-	case "Option":
-		tk.kind, tk.text = tOption, t.Value[2:]
-	case "Atom":
-		tk.kind = classifyAtom(t.Value)
+	case rOption:
+		tk.kind, tk.text = tOption, text[2:]
+	case rAtom:
+		tk.kind = classifyAtom(text)
 	default:
 		tk.kind = tPunct
 	}
@@ -333,14 +302,27 @@ func ptok(tk token, offset int) lexer.Token {
 	v := tk.text
 	switch tk.kind {
 	case tString:
-		v = `"` + tk.text + `"`
+		if !isQuoted(tk.raw, '"', tk.text) {
+			v = `"` + tk.text + `"`
+		} else {
+			v = tk.raw
+		}
 	case tBacktick:
-		v = "`" + tk.text + "`"
+		if !isQuoted(tk.raw, '`', tk.text) {
+			v = "`" + tk.text + "`"
+		} else {
+			v = tk.raw
+		}
 	case tCode, tOption:
 		v = tk.raw
 	}
 	return lexer.Token{Type: tokType(tk.kind), Value: v,
 		Pos: lexer.Position{Filename: tk.pos.File, Offset: offset, Line: tk.pos.Line, Column: tk.pos.Col}}
+}
+
+// isQuoted reports whether raw is text between two q marks.
+func isQuoted(raw string, q byte, text string) bool {
+	return len(raw) == len(text)+2 && raw[0] == q && raw[len(raw)-1] == q && raw[1:len(raw)-1] == text
 }
 
 // tokenStream lexes a script into the grammar's tokens, one at a time; the
@@ -352,7 +334,7 @@ func ptok(tk token, offset int) lexer.Token {
 type tokenStream struct {
 	file     string
 	size     int
-	lx       lexer.Lexer
+	sc       scanner
 	pending  []lexer.Token
 	lastLine int
 	depth    int
@@ -361,11 +343,7 @@ type tokenStream struct {
 }
 
 func newTokenStream(file string, src []byte) (*tokenStream, error) {
-	lx, err := lexDef.LexString(file, string(src))
-	if err != nil {
-		return nil, err
-	}
-	return &tokenStream{file: file, size: len(src), lx: lx}, nil
+	return &tokenStream{file: file, size: len(src), sc: newScanner(string(src))}, nil
 }
 
 func (s *tokenStream) Next() (lexer.Token, error) {
@@ -373,9 +351,7 @@ func (s *tokenStream) Next() (lexer.Token, error) {
 		if s.done {
 			return lexer.Token{Type: lexer.EOF}, nil
 		}
-		if err := s.fill(); err != nil {
-			return lexer.Token{}, err
-		}
+		s.fill()
 	}
 	t := s.pending[0]
 	s.pending = s.pending[1:]
@@ -383,31 +359,26 @@ func (s *tokenStream) Next() (lexer.Token, error) {
 	return t, nil
 }
 
-func (s *tokenStream) fill() error {
-	t, err := s.lx.Next()
-	if err != nil {
-		return err
-	}
-	if t.EOF() {
+func (s *tokenStream) fill() {
+	r, text, off, line, col := s.sc.next()
+	if r == rEOF {
 		s.done = true
-		tk := token{kind: tEOF, pos: Pos{s.file, t.Pos.Line, t.Pos.Column}}
+		tk := token{kind: tEOF, pos: Pos{s.file, line, col}}
 		s.pending = append(s.pending, ptok(tk, s.size))
-		return nil
+		return
 	}
-	tk, skip := convertToken(s.file, t)
+	tk, skip := convertToken(s.file, r, text, line, col)
 	if skip {
-		return nil
+		return
 	}
 	if tk.kind != tColonRun {
-		s.add(tk, t.Pos.Offset)
-		return nil
+		s.add(tk, off)
+		return
 	}
-	off := t.Pos.Offset
 	for _, piece := range splitColonRun(tk) {
 		s.add(piece, off)
 		off += len(piece.raw)
 	}
-	return nil
 }
 
 func (s *tokenStream) add(tk token, off int) {
