@@ -335,7 +335,8 @@ type tokenStream struct {
 	file     string
 	size     int
 	sc       scanner
-	pending  []lexer.Token
+	pending  []lexer.Token // from head on
+	head     int
 	lastLine int
 	depth    int
 	n        int // tokens returned
@@ -347,14 +348,17 @@ func newTokenStream(file string, src []byte) (*tokenStream, error) {
 }
 
 func (s *tokenStream) Next() (lexer.Token, error) {
-	for len(s.pending) == 0 {
+	for s.head == len(s.pending) {
 		if s.done {
 			return lexer.Token{Type: lexer.EOF}, nil
 		}
 		s.fill()
 	}
-	t := s.pending[0]
-	s.pending = s.pending[1:]
+	t := s.pending[s.head]
+	s.head++
+	if s.head == len(s.pending) {
+		s.pending, s.head = s.pending[:0], 0
+	}
 	s.n++
 	return t, nil
 }

@@ -1,0 +1,571 @@
+package parser
+
+// A script is a list of lines, most of them one event each. Parse cuts the
+// tokens into windows, each from a token that starts a line and can begin
+// an event (where resynchronisation after an error would stop) up to the
+// next such token, and gives the grammar one window at a time: the
+// grammar's working set stays the size of a line whatever the size of the
+// script, and windows can be parsed on all cores.
+//
+// The grammar sees the end of a window as the end of the file. An option
+// or event that parses without error there ends there in the whole file
+// too: nothing the grammar leaves optional at the end of an event starts
+// with a token that can begin a line's event. Anything that produces an
+// error (or the cleanup command, which must be the last token) is parsed
+// again with more windows until the outcome stops changing, so its errors
+// are those of the whole file. Windows parsed on other cores are merged in
+// order; one whose event needed windows of another core's share is parsed
+// again in order.
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// window is the tokens of one line that can begin an event, and of the
+// lines after it up to the next one.
+type window struct {
+	all     []lexer.Token // [prev] toks end
+	toks    []lexer.Token
+	hasPrev bool        // the token before the window comes first, for messages
+	end     lexer.Token // EOF: the file's own for the last window
+	final   bool        // the last window of the file
+	raw     map[int]string
+}
+
+// cutter cuts a token stream into windows, applying -D definitions once
+// they are known.
+type cutter struct {
+	ts      *tokenStream
+	next    lexer.Token
+	have    bool
+	prev    lexer.Token
+	hasPrev bool
+	done    bool
+	defines map[string]string
+	raw     map[int]string // of the window being cut
+	buf     []lexer.Token  // the window being cut
+	arena   []lexer.Token  // windows' tokens are cut from it
+}
+
+func (c *cutter) peek() lexer.Token {
+	if !c.have {
+		c.next, _ = c.ts.Next()
+		c.have = true
+		c.next = c.subst(c.next)
+	}
+	return c.next
+}
+
+// setDefines makes the cutter substitute defines in the tokens it has not
+// handed out yet.
+func (c *cutter) setDefines(defines map[string]string) {
+	c.defines = defines
+	if c.have {
+		c.next = c.subst(c.next)
+	}
+}
+
+func (c *cutter) subst(t lexer.Token) lexer.Token {
+	if len(c.defines) == 0 {
+		return t
+	}
+	n, changed := substituteToken(t, c.defines)
+	if changed {
+		if c.raw == nil {
+			c.raw = map[int]string{}
+		}
+		c.raw[t.Pos.Offset] = t.Value
+	}
+	return n
+}
+
+// window returns the next window, or nil after the last.
+func (c *cutter) window() *window {
+	if c.done {
+		return nil
+	}
+	w := &window{hasPrev: c.hasPrev}
+	c.buf = c.buf[:0]
+	if c.hasPrev {
+		c.buf = append(c.buf, c.prev)
+	}
+	first, last := len(c.buf), 0
+	for {
+		t := c.peek()
+		if t.EOF() {
+			w.end, w.final, c.done = t, true, true
+			break
+		}
+		if len(c.buf) > first && t.Pos.Line > last && startsEventTok(&t) {
+			w.end = lexer.Token{Type: lexer.EOF, Pos: t.Pos}
+			break
+		}
+		c.have = false
+		c.buf = append(c.buf, t)
+		last = t.Pos.Line
+	}
+	if n := len(c.buf); n > first {
+		c.prev, c.hasPrev = c.buf[n-1], true
+	}
+	c.buf = append(c.buf, w.end)
+	n := len(c.buf)
+	if cap(c.arena)-len(c.arena) < n {
+		c.arena = make([]lexer.Token, 0, max(n, 1<<13))
+	}
+	w.all = append(c.arena[len(c.arena):len(c.arena)], c.buf...)
+	c.arena = c.arena[:len(c.arena)+n]
+	w.toks = w.all[first : n-1]
+	// Substitutions are recorded while peeking, so the map may hold the
+	// next window's first token too; lookups are by offset, so that is
+	// harmless.
+	w.raw, c.raw = c.raw, nil
+	return w
+}
+
+// substituteToken applies -D definitions to a word token.
+func substituteToken(t lexer.Token, defines map[string]string) (lexer.Token, bool) {
+	if kindOf(t.Type) != tWord {
+		return t, false
+	}
+	tk := token{kind: tWord, text: t.Value, pos: Pos{t.Pos.Filename, t.Pos.Line, t.Pos.Column}}
+	substitute(&tk, defines)
+	if tk.kind == tWord && tk.text == t.Value {
+		return t, false
+	}
+	n := ptok(tk, t.Pos.Offset)
+	n.Pos = t.Pos
+	return n, true
+}
+
+// source gives a parser the windows after those it has loaded; nil when it
+// has no more (at the end of the file, or of a worker's share).
+type source interface{ next() *window }
+
+// errIncomplete is panicked when a worker needs a window beyond its share.
+type errIncomplete struct{}
+
+// load makes w the tokens the grammar reads.
+func (p *parser) load(w *window) {
+	p.setTokens(w.all, w)
+	if w.hasPrev {
+		p.lex.Next()
+	}
+	p.nwin = 1
+}
+
+// grow appends the windows src gives (as many as are loaded, at least
+// one) to the loaded tokens, keeping the cursor.
+func (p *parser) grow(src source) {
+	if p.final {
+		return
+	}
+	n := p.nwin
+	toks := append([]lexer.Token(nil), p.toks[:len(p.toks)-1]...)
+	var last *window
+	for i := 0; i < n && (last == nil || !last.final); i++ {
+		w := src.next()
+		if w == nil {
+			if last == nil {
+				panic(errIncomplete{})
+			}
+			break
+		}
+		toks = append(toks, w.toks...)
+		p.addRaw(w.raw)
+		p.nwin++
+		last = w
+	}
+	toks = append(toks, last.end)
+	cp := p.lex.Checkpoint
+	p.setTokens(toks, last)
+	p.lex.Checkpoint = cp
+}
+
+func (p *parser) setTokens(toks []lexer.Token, w *window) {
+	if p.lex == nil {
+		p.lex = new(lexer.PeekingLexer)
+	}
+	resetLexer(p.lex, toks)
+	p.toks = toks
+	p.final = w.final
+	p.addRaw(w.raw)
+	if n := len(toks); n >= 2 {
+		p.lastTok, p.hasLast = toks[n-2], true
+	}
+}
+
+func (p *parser) addRaw(raw map[int]string) {
+	if len(raw) == 0 {
+		return
+	}
+	if p.raw == nil {
+		p.raw = map[int]string{}
+	}
+	for k, v := range raw {
+		p.raw[k] = v
+	}
+}
+
+// unit parses one option or event at the cursor with f, as often as it
+// takes for its errors to be those of the whole file.
+func (p *parser) unit(src source, f func()) {
+	start := p.lex.Checkpoint
+	nerr := len(p.errs)
+	var before ErrorList
+	tried := false
+	for {
+		fatal := p.attempt(f)
+		got := p.errs[nerr:]
+		if len(got) == 0 || p.final || (tried && sameErrors(before, got)) {
+			if fatal {
+				panic(bailout{fatal: true})
+			}
+			return
+		}
+		before, tried = append(ErrorList(nil), got...), true
+		p.errs = p.errs[:nerr]
+		p.lex.Checkpoint = start
+		p.grow(src)
+		p.lex.Checkpoint = start
+		p.pending = nil
+	}
+}
+
+// attempt runs f as try does, and reports whether it gave up the parse.
+func (p *parser) attempt(f func()) (fatal bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, ok := r.(bailout)
+			if !ok {
+				panic(r)
+			}
+			fatal = b.fatal
+		}
+	}()
+	p.pending = nil
+	p.try(f)
+	return false
+}
+
+func sameErrors(a, b ErrorList) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Pos != b[i].Pos || a[i].Msg != b[i].Msg {
+			return false
+		}
+	}
+	return true
+}
+
+// atWindowEnd reports whether the grammar has read the loaded tokens; at
+// the end of the file it is false.
+func (p *parser) atWindowEnd() bool { return p.lex.Peek().EOF() && !p.final }
+
+// runEvents parses events from the cursor up to the end of the loaded
+// tokens (and of the windows the events need). It reports whether the
+// parse is over: the end of the file, or the cleanup command.
+func (p *parser) runEvents(src source) (over bool) {
+	for {
+		t := p.lex.Peek()
+		if t.EOF() {
+			return p.final
+		}
+		if isKind(t, tBacktick) {
+			p.lex.Next()
+			p.cleanup = &Command{Pos: p.pos(t.Pos), Text: unquote(*t)}
+			for p.atWindowEnd() {
+				p.grow(src)
+			}
+			if n := p.lex.Peek(); !n.EOF() {
+				p.errorf(p.pos(n.Pos), "expected EOF after the cleanup command (or a time before the command), found %s", describeTok(prevToken(p.lex), *n))
+			}
+			return true
+		}
+		p.lastPos = p.pos(t.Pos)
+		p.unit(src, func() {
+			g, err := p.memoEvent()
+			if err != nil {
+				p.syntax(err)
+			}
+			p.pending = append(p.pending, p.lowerEvent(g))
+		})
+		p.events = append(p.events, p.pending...)
+		p.pending = nil
+	}
+}
+
+// cutterSource is the windows of the whole file, in order.
+type cutterSource struct {
+	c *cutter
+	n int // windows handed out
+}
+
+func (s *cutterSource) next() *window {
+	w := s.c.window()
+	if w != nil {
+		s.n++
+	}
+	return w
+}
+
+// Parallel parsing: a batch is a share of consecutive windows for one
+// worker; a group is the result of one loaded window (and the windows its
+// events needed).
+type split struct {
+	parallelBytes int // scripts this long or longer are parsed in parallel
+	batchTokens   int // tokens per batch
+}
+
+var defaultSplit = split{parallelBytes: 1 << 16, batchTokens: 4096}
+
+type batch struct {
+	first   int // index of its first window in the file
+	windows []*window
+	groups  []group
+	done    chan struct{}
+}
+
+type group struct {
+	first, n   int // windows
+	events     []*Event
+	errs       ErrorList
+	cleanup    *Command
+	over       bool // the end of the file or the cleanup command
+	fatal      bool // the parse gives up here
+	incomplete bool // needed windows beyond its batch
+	last       lexer.Token
+	hasLast    bool
+}
+
+// batchSource serves a worker the windows of its batch after index *i.
+type batchSource struct {
+	b *batch
+	i *int
+}
+
+func (s batchSource) next() *window {
+	if *s.i+1 >= len(s.b.windows) {
+		return nil
+	}
+	*s.i++
+	return s.b.windows[*s.i]
+}
+
+// parseBatch parses each window of b in turn.
+func (p *parser) parseBatch(b *batch) {
+	defer close(b.done)
+	for i := 0; i < len(b.windows); i++ {
+		g := p.parseGroup(b, &i)
+		b.groups = append(b.groups, g)
+		if g.over || g.fatal || g.incomplete {
+			return
+		}
+	}
+}
+
+func (p *parser) parseGroup(b *batch, i *int) (g group) {
+	g.first = b.first + *i
+	start := *i
+	p.errs, p.events, p.cleanup = nil, nil, nil
+	defer func() {
+		g.n = *i - start + 1
+		g.events, g.errs, g.cleanup = p.events, p.errs, p.cleanup
+		g.last, g.hasLast = p.lastTok, p.hasLast
+		if r := recover(); r != nil {
+			switch r := r.(type) {
+			case errIncomplete:
+				g.incomplete = true
+			case bailout:
+				g.fatal = true
+			default:
+				g.errs = append(g.errs, &Error{Pos: p.lastPos,
+					Msg: fmt.Sprintf("internal error: %v\n%s", r, debug.Stack())})
+				g.fatal = true
+			}
+		}
+	}()
+	p.load(b.windows[*i])
+	g.over = p.runEvents(batchSource{b, i})
+	return g
+}
+
+// parseRest parses the windows c has left on all cores and merges the
+// results into s in order; first is the index of c's next window.
+func (p *parser) parseRest(s *Script, c *cutter, first int) {
+	workers := runtime.GOMAXPROCS(0)
+	work := make(chan *batch, workers)
+	ordered := make(chan *batch, 4*workers)
+	go func() { // the cutter
+		defer close(work)
+		defer close(ordered)
+		idx := first
+		for {
+			b := &batch{first: idx, done: make(chan struct{})}
+			ntok := 0
+			for ntok < p.split.batchTokens {
+				w := c.window()
+				if w == nil {
+					break
+				}
+				b.windows = append(b.windows, w)
+				ntok += len(w.toks) + 1
+				if w.final {
+					break
+				}
+			}
+			if len(b.windows) == 0 {
+				return
+			}
+			idx += len(b.windows)
+			ordered <- b
+			work <- b
+			if b.windows[len(b.windows)-1].final {
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wp := &parser{file: p.file, src: p.src, local: true}
+			for b := range work {
+				wp.parseBatch(b)
+			}
+		}()
+	}
+	m := &merger{p: p, s: s, ordered: ordered, next: first}
+	defer func() {
+		// Let the cutter and the workers finish before returning, even
+		// after a fatal error.
+		for b := range ordered {
+			<-b.done
+		}
+		wg.Wait()
+	}()
+	m.run()
+}
+
+// merger takes the batches' groups in order of windows.
+type merger struct {
+	p       *parser
+	s       *Script
+	ordered chan *batch
+	queue   []*batch // received, not yet merged
+	next    int      // the first window not merged
+}
+
+func (m *merger) batch(k int) *batch {
+	for len(m.queue) <= k {
+		b, ok := <-m.ordered
+		if !ok {
+			return nil
+		}
+		m.queue = append(m.queue, b)
+	}
+	return m.queue[k]
+}
+
+// window returns window i of the file, or nil after the last.
+func (m *merger) window(i int) *window {
+	for k := 0; ; k++ {
+		b := m.batch(k)
+		if b == nil {
+			return nil
+		}
+		if i < b.first+len(b.windows) {
+			return b.windows[i-b.first]
+		}
+	}
+}
+
+type mergerSource struct {
+	m *merger
+	i *int
+}
+
+func (s mergerSource) next() *window {
+	w := s.m.window(*s.i + 1)
+	if w != nil {
+		*s.i++
+	}
+	return w
+}
+
+func (m *merger) run() {
+	for {
+		b := m.batch(0)
+		if b == nil {
+			return
+		}
+		<-b.done
+		for _, g := range b.groups {
+			for m.next < g.first {
+				if m.redo() {
+					return
+				}
+			}
+			switch {
+			case g.first+g.n <= m.next:
+				// parsed again in order already
+			case g.first == m.next && !g.incomplete:
+				if m.take(g) {
+					return
+				}
+				m.next = g.first + g.n
+			default:
+				if m.redo() {
+					return
+				}
+			}
+		}
+		for m.next < b.first+len(b.windows) {
+			if m.redo() {
+				return
+			}
+		}
+		m.queue = m.queue[1:]
+	}
+}
+
+// take adds a worker's group to the script; it reports whether the parse
+// is over.
+func (m *merger) take(g group) bool {
+	p := m.p
+	p.events = append(p.events, g.events...)
+	if g.hasLast {
+		p.lastTok, p.hasLast = g.last, true
+	}
+	for _, e := range g.errs {
+		p.errorf(e.Pos, "%s", e.Msg)
+	}
+	if g.fatal {
+		panic(bailout{fatal: true})
+	}
+	if g.cleanup != nil {
+		p.cleanup = g.cleanup
+	}
+	return g.over
+}
+
+// redo parses the window m.next (and those its events need) in order.
+func (m *merger) redo() bool {
+	p := m.p
+	i := m.next
+	w := m.window(i)
+	if w == nil {
+		return true
+	}
+	p.load(w)
+	over := p.runEvents(mergerSource{m, &i})
+	m.next = i + 1
+	return over
+}
