@@ -335,16 +335,39 @@ type tokenStream struct {
 	file     string
 	size     int
 	sc       scanner
-	pending  []lexer.Token // from head on
+	end      int // stop at this offset (a token's start) with an EOF there
+	pending  []lexer.Token
 	head     int
 	lastLine int
 	depth    int
 	n        int // tokens returned
 	done     bool
+	subst    *substitution
+	raw      map[int]string // words subst replaced, by offset
+}
+
+// substitution is the -D definitions and where they start to apply: after
+// the option lines.
+type substitution struct {
+	defines map[string]string
+	from    int // offset
 }
 
 func newTokenStream(file string, src []byte) (*tokenStream, error) {
-	return &tokenStream{file: file, size: len(src), sc: newScanner(string(src))}, nil
+	return &tokenStream{file: file, size: len(src), sc: newScanner(string(src)), end: len(src)}, nil
+}
+
+// lexState is where a token stream starts: the scanner's position and the
+// nesting state of the tokens before.
+type lexState struct {
+	off, line, col  int
+	lastLine, depth int
+}
+
+func (s *tokenStream) reset(st lexState, end int) {
+	s.sc.off, s.sc.line, s.sc.col = st.off, st.line, st.col
+	s.lastLine, s.depth, s.end = st.lastLine, st.depth, end
+	s.pending, s.head, s.done = s.pending[:0], 0, false
 }
 
 func (s *tokenStream) Next() (lexer.Token, error) {
@@ -352,40 +375,50 @@ func (s *tokenStream) Next() (lexer.Token, error) {
 		if s.done {
 			return lexer.Token{Type: lexer.EOF}, nil
 		}
-		s.fill()
+		s.pending, s.head = s.pending[:0], 0
+		s.pending = s.fill(s.pending)
 	}
 	t := s.pending[s.head]
 	s.head++
-	if s.head == len(s.pending) {
-		s.pending, s.head = s.pending[:0], 0
-	}
 	s.n++
 	return t, nil
 }
 
-func (s *tokenStream) fill() {
+// appendAll appends the tokens up to the stream's end, EOF included.
+func (s *tokenStream) appendAll(dst []lexer.Token) []lexer.Token {
+	for !s.done {
+		dst = s.fill(dst)
+	}
+	return dst
+}
+
+func (s *tokenStream) fill(dst []lexer.Token) []lexer.Token {
+	if s.sc.off >= s.end && s.end < s.size {
+		s.done = true
+		return append(dst, lexer.Token{Type: lexer.EOF,
+			Pos: lexer.Position{Filename: s.file, Offset: s.end, Line: s.sc.line, Column: s.sc.col}})
+	}
 	r, text, off, line, col := s.sc.next()
 	if r == rEOF {
 		s.done = true
 		tk := token{kind: tEOF, pos: Pos{s.file, line, col}}
-		s.pending = append(s.pending, ptok(tk, s.size))
-		return
+		return append(dst, ptok(tk, s.size))
 	}
 	tk, skip := convertToken(s.file, r, text, line, col)
 	if skip {
-		return
+		return dst
 	}
 	if tk.kind != tColonRun {
-		s.add(tk, off)
-		return
+		return s.add(dst, tk, off)
 	}
 	for _, piece := range splitColonRun(tk) {
-		s.add(piece, off)
+		dst = s.add(dst, piece, off)
 		off += len(piece.raw)
 	}
+	return dst
 }
 
-func (s *tokenStream) add(tk token, off int) {
+func (s *tokenStream) add(dst []lexer.Token, tk token, off int) []lexer.Token {
 	lineStart := tk.pos.Line != s.lastLine
 	s.lastLine = tk.pos.Line
 	if lineStart && startsEvent(tk) {
@@ -404,7 +437,17 @@ func (s *tokenStream) add(tk token, off int) {
 			}
 		}
 	}
-	s.pending = append(s.pending, ptok(tk, off))
+	t := ptok(tk, off)
+	if s.subst != nil && off >= s.subst.from && tk.kind == tWord {
+		if n, changed := substituteToken(t, s.subst.defines); changed {
+			if s.raw == nil {
+				s.raw = map[int]string{}
+			}
+			s.raw[off] = t.Value
+			t = n
+		}
+	}
+	return append(dst, t)
 }
 
 // tooDeep is the message of the tBad token that stands for a bracket nested

@@ -29,6 +29,7 @@ type template struct {
 	consumed int           // how many of them the event is made of
 	index    map[int]int   // token offset to index in toks
 	scratch  *gEvent       // the tree of the last event of the shape
+	parsed   *gEvent       // participle's tree, while the template is checked
 }
 
 // shapeKey appends to buf the shape of the loaded tokens from the cursor
@@ -88,7 +89,18 @@ func (p *parser) memoEvent() (*gEvent, error) {
 	for i, t := range tpl.toks {
 		tpl.index[t.Pos.Offset] = i
 	}
+	// participle's tree may point into the loaded tokens, which the next
+	// window overwrites: the template keeps a copy over its own.
 	tpl.tree = g
+	func() {
+		defer func() { recover() }()
+		tpl.tree = tpl.instance(tpl.toks)
+	}()
+	if tpl.tree == g {
+		return g, nil
+	}
+	tpl.parsed = g
+	defer func() { tpl.parsed = nil }()
 	// The copy of the tree made from its own tokens must be the tree: a
 	// tree that holds what the copy cannot map is not kept.
 	if !tpl.sound() {
@@ -107,7 +119,7 @@ func (tpl *template) sound() (ok bool) {
 			ok = false
 		}
 	}()
-	return reflect.DeepEqual(tpl.instance(tpl.toks), tpl.tree)
+	return reflect.DeepEqual(tpl.instance(tpl.toks), tpl.tree) && reflect.DeepEqual(tpl.tree, tpl.parsed)
 }
 
 // instance returns a copy of the template's tree holding toks in place of

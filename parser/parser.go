@@ -88,6 +88,9 @@ type parser struct {
 	pending []*Event // of the unit being parsed
 	events  []*Event
 	cleanup *Command
+	ts      tokenStream
+	buf     []lexer.Token // the loaded window's tokens
+	subst   *substitution
 	shapes  map[string]*template // see memo.go
 	keyBuf  []byte
 }
@@ -99,8 +102,9 @@ func (p *parser) parseScript() *Script {
 		p.errorf(offsetPos(p.file, p.src, off), "%s", msg)
 		return nil
 	}
-	ts, _ := newTokenStream(p.file, p.src)
-	c := &cutter{ts: ts}
+	text := string(p.src)
+	p.ts = tokenStream{file: p.file, size: len(p.src), sc: newScanner(text)}
+	c := &cutter{file: p.file, src: text, sc: newScanner(text)}
 	src := &cutterSource{c: c}
 	p.load(src.next())
 
@@ -141,8 +145,9 @@ func (p *parser) parseScript() *Script {
 		defines[k] = v
 	}
 	if len(defines) > 0 {
+		p.subst = &substitution{defines: defines, from: p.lex.Peek().Pos.Offset}
+		c.subst = p.subst
 		p.substitute(defines)
-		c.setDefines(defines)
 	}
 
 	for p.atWindowEnd() {

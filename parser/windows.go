@@ -26,62 +26,91 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// window is the tokens of one line that can begin an event, and of the
-// lines after it up to the next one.
+// window is one line that can begin an event and the lines after it up to
+// the next one: where its tokens start and end in the source. The workers
+// lex their windows themselves.
 type window struct {
-	all     []lexer.Token // [prev] toks end
-	toks    []lexer.Token
-	hasPrev bool        // the token before the window comes first, for messages
-	end     lexer.Token // EOF: the file's own for the last window
-	final   bool        // the last window of the file
-	raw     map[int]string
-}
-
-// cutter cuts a token stream into windows, applying -D definitions once
-// they are known.
-type cutter struct {
-	ts      *tokenStream
-	next    lexer.Token
-	have    bool
-	prev    lexer.Token
+	st      lexState // where the window's tokens start
+	end     int      // where the next window starts, or the file's length
+	final   bool     // the last window of the file
+	prev    lexState // the token before the window, for messages
+	prevEnd int
 	hasPrev bool
-	done    bool
-	defines map[string]string
-	raw     map[int]string // of the window being cut
-	buf     []lexer.Token  // the window being cut
-	arena   []lexer.Token  // windows' tokens are cut from it
 }
 
-func (c *cutter) peek() lexer.Token {
-	if !c.have {
-		c.next, _ = c.ts.Next()
-		c.have = true
-		c.next = c.subst(c.next)
-	}
-	return c.next
+// cutter finds the windows of a script. It scans the tokens without
+// building them, looking only at the first token of each line (whether it
+// can begin an event) and at brackets (the nesting the lexer bounds).
+type cutter struct {
+	file     string
+	src      string
+	sc       scanner
+	lastLine int // of the last token, as the token stream counts
+	depth    int
+	m        lexMatch // the next token, if have
+	have     bool
+	prev     lexState
+	prevEnd  int
+	hasPrev  bool
+	done     bool
+	subst    *substitution
 }
 
-// setDefines makes the cutter substitute defines in the tokens it has not
-// handed out yet.
-func (c *cutter) setDefines(defines map[string]string) {
-	c.defines = defines
-	if c.have {
-		c.next = c.subst(c.next)
-	}
+type lexMatch struct {
+	r              rule
+	text           string
+	off, line, col int
 }
 
-func (c *cutter) subst(t lexer.Token) lexer.Token {
-	if len(c.defines) == 0 {
-		return t
-	}
-	n, changed := substituteToken(t, c.defines)
-	if changed {
-		if c.raw == nil {
-			c.raw = map[int]string{}
+// peek returns the next token's match, or one of rule rEOF.
+func (c *cutter) peek() lexMatch {
+	for !c.have {
+		r, text, off, line, col := c.sc.next()
+		switch r {
+		case rSpace, rComment, rBlockComment:
+			continue
 		}
-		c.raw[t.Pos.Offset] = t.Value
+		c.m, c.have = lexMatch{r, text, off, line, col}, true
 	}
-	return n
+	return c.m
+}
+
+// firstKind returns the kind of the first token of m, before and after
+// substitution.
+func (c *cutter) firstKind(m lexMatch) (before, after token) {
+	tk, _ := convertToken(c.file, m.r, m.text, m.line, m.col)
+	if tk.kind == tColonRun {
+		tk = splitColonRun(tk)[0]
+	}
+	before, after = tk, tk
+	if c.subst != nil && m.off >= c.subst.from {
+		substitute(&after, c.subst.defines)
+	}
+	return before, after
+}
+
+// take consumes the next token, keeping the state the token stream would.
+func (c *cutter) take(m lexMatch) {
+	c.prev = lexState{m.off, m.line, m.col, c.lastLine, c.depth}
+	c.prevEnd, c.hasPrev = m.off+len(m.text), true
+	c.have = false
+	lineStart := m.line != c.lastLine
+	c.lastLine = m.line
+	if lineStart {
+		if before, _ := c.firstKind(m); startsEvent(before) {
+			c.depth = 0
+		}
+	}
+	if m.r == rPunct && len(m.text) == 1 {
+		switch m.text[0] {
+		case '(', '[', '{':
+			c.depth++
+		case ')', ']', '}':
+			if c.depth > 0 {
+				c.depth--
+			}
+		}
+	}
 }
 
 // window returns the next window, or nil after the last.
@@ -89,42 +118,50 @@ func (c *cutter) window() *window {
 	if c.done {
 		return nil
 	}
-	w := &window{hasPrev: c.hasPrev}
-	c.buf = c.buf[:0]
-	if c.hasPrev {
-		c.buf = append(c.buf, c.prev)
+	w := &window{prev: c.prev, prevEnd: c.prevEnd, hasPrev: c.hasPrev}
+	m := c.peek()
+	if m.r == rEOF {
+		w.st = lexState{c.sc.off, c.sc.line, c.sc.col, c.lastLine, c.depth}
+	} else {
+		w.st = lexState{m.off, m.line, m.col, c.lastLine, c.depth}
 	}
-	first, last := len(c.buf), 0
+	if w.st.off > 0 && !c.hasPrev {
+		w.st = lexState{0, 1, 1, 0, 0} // blanks and comments before the first token
+	}
+	first := true
 	for {
-		t := c.peek()
-		if t.EOF() {
-			w.end, w.final, c.done = t, true, true
-			break
+		m := c.peek()
+		if m.r == rEOF {
+			w.end, w.final, c.done = len(c.src), true, true
+			return w
 		}
-		if len(c.buf) > first && t.Pos.Line > last && startsEventTok(&t) {
-			w.end = lexer.Token{Type: lexer.EOF, Pos: t.Pos}
-			break
+		if !first && m.line > c.lastLine {
+			if _, after := c.firstKind(m); startsEvent(after) {
+				w.end = m.off
+				return w
+			}
 		}
-		c.have = false
-		c.buf = append(c.buf, t)
-		last = t.Pos.Line
+		c.take(m)
+		first = false
 	}
-	if n := len(c.buf); n > first {
-		c.prev, c.hasPrev = c.buf[n-1], true
+}
+
+// lexWindow appends w's tokens, its EOF, and first (if withPrev) the token
+// before it.
+func (p *parser) lexWindow(dst []lexer.Token, w *window, withPrev bool) []lexer.Token {
+	ts := &p.ts
+	ts.subst = p.subst
+	if withPrev && w.hasPrev {
+		ts.reset(w.prev, w.prevEnd)
+		n := len(dst)
+		dst = ts.appendAll(dst)
+		dst = append(dst[:n], dst[len(dst)-2])
 	}
-	c.buf = append(c.buf, w.end)
-	n := len(c.buf)
-	if cap(c.arena)-len(c.arena) < n {
-		c.arena = make([]lexer.Token, 0, max(n, 1<<13))
-	}
-	w.all = append(c.arena[len(c.arena):len(c.arena)], c.buf...)
-	c.arena = c.arena[:len(c.arena)+n]
-	w.toks = w.all[first : n-1]
-	// Substitutions are recorded while peeking, so the map may hold the
-	// next window's first token too; lookups are by offset, so that is
-	// harmless.
-	w.raw, c.raw = c.raw, nil
-	return w
+	ts.reset(w.st, w.end)
+	dst = ts.appendAll(dst)
+	p.addRaw(ts.raw)
+	ts.raw = nil
+	return dst
 }
 
 // substituteToken applies -D definitions to a word token.
@@ -151,7 +188,8 @@ type errIncomplete struct{}
 
 // load makes w the tokens the grammar reads.
 func (p *parser) load(w *window) {
-	p.setTokens(w.all, w)
+	p.buf = p.lexWindow(p.buf[:0], w, true)
+	p.setTokens(p.buf, w)
 	if w.hasPrev {
 		p.lex.Next()
 	}
@@ -175,12 +213,13 @@ func (p *parser) grow(src source) {
 			}
 			break
 		}
-		toks = append(toks, w.toks...)
-		p.addRaw(w.raw)
+		if last != nil {
+			toks = toks[:len(toks)-1] // the EOF of the window before
+		}
+		toks = p.lexWindow(toks, w, false)
 		p.nwin++
 		last = w
 	}
-	toks = append(toks, last.end)
 	cp := p.lex.Checkpoint
 	p.setTokens(toks, last)
 	p.lex.Checkpoint = cp
@@ -193,7 +232,6 @@ func (p *parser) setTokens(toks []lexer.Token, w *window) {
 	resetLexer(p.lex, toks)
 	p.toks = toks
 	p.final = w.final
-	p.addRaw(w.raw)
 	if n := len(toks); n >= 2 {
 		p.lastTok, p.hasLast = toks[n-2], true
 	}
@@ -320,10 +358,10 @@ func (s *cutterSource) next() *window {
 // events needed).
 type split struct {
 	parallelBytes int // scripts this long or longer are parsed in parallel
-	batchTokens   int // tokens per batch
+	batchBytes    int // of source per batch
 }
 
-var defaultSplit = split{parallelBytes: 1 << 16, batchTokens: 4096}
+var defaultSplit = split{parallelBytes: 1 << 16, batchBytes: 1 << 14}
 
 type batch struct {
 	first   int // index of its first window in the file
@@ -408,14 +446,14 @@ func (p *parser) parseRest(s *Script, c *cutter, first int) {
 		idx := first
 		for {
 			b := &batch{first: idx, done: make(chan struct{})}
-			ntok := 0
-			for ntok < p.split.batchTokens {
+			size := 0
+			for size < p.split.batchBytes {
 				w := c.window()
 				if w == nil {
 					break
 				}
 				b.windows = append(b.windows, w)
-				ntok += len(w.toks) + 1
+				size += w.end - w.st.off + 1
 				if w.final {
 					break
 				}
@@ -436,7 +474,7 @@ func (p *parser) parseRest(s *Script, c *cutter, first int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wp := &parser{file: p.file, src: p.src, local: true}
+			wp := p.worker()
 			for b := range work {
 				wp.parseBatch(b)
 			}
@@ -452,6 +490,13 @@ func (p *parser) parseRest(s *Script, c *cutter, first int) {
 		wg.Wait()
 	}()
 	m.run()
+}
+
+// worker returns a parser for a worker goroutine.
+func (p *parser) worker() *parser {
+	w := &parser{file: p.file, src: p.src, local: true, subst: p.subst}
+	w.ts = tokenStream{file: p.file, size: len(p.src), sc: newScanner(p.ts.sc.src)}
+	return w
 }
 
 // merger takes the batches' groups in order of windows.

@@ -10,7 +10,7 @@ import (
 
 // splits are the ways of cutting a script the parallel parser is checked
 // with: each window its own batch, a few windows, and the default.
-var splits = []split{{0, 1}, {0, 7}, {0, 64}, {0, defaultSplit.batchTokens}}
+var splits = []split{{0, 1}, {0, 7}, {0, 64}, {0, defaultSplit.batchBytes}}
 
 var sequential = split{parallelBytes: 1 << 62}
 
