@@ -83,6 +83,7 @@ type parser struct {
 	nwin    int         // windows loaded
 	lastTok lexer.Token // the last token loaded
 	hasLast bool
+	lastWin int // the window lastTok is in
 	split   split
 	local   bool     // a worker's: the merger counts errors
 	pending []*Event // of the unit being parsed
@@ -104,7 +105,7 @@ func (p *parser) parseScript() *Script {
 	}
 	text := string(p.src)
 	p.ts = tokenStream{file: p.file, size: len(p.src), sc: newScanner(text)}
-	c := &cutter{file: p.file, src: text, sc: newScanner(text)}
+	c := &cutter{file: p.file, src: text}
 	src := &cutterSource{c: c}
 	p.load(src.next())
 

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
 
 	"github.com/alecthomas/participle/v2/lexer"
@@ -30,28 +31,29 @@ import (
 // the next one: where its tokens start and end in the source. The workers
 // lex their windows themselves.
 type window struct {
+	idx     int      // in the file
 	st      lexState // where the window's tokens start
 	end     int      // where the next window starts, or the file's length
 	final   bool     // the last window of the file
-	prev    lexState // the token before the window, for messages
-	prevEnd int
+	prev    lexState // the last line of the window before: its last token is the one before this window
 	hasPrev bool
 }
 
-// cutter finds the windows of a script. It scans the tokens without
-// building them, looking only at the first token of each line (whether it
-// can begin an event) and at brackets (the nesting the lexer bounds).
+// cutter finds the windows of a script. It looks at the first token of
+// each line (whether it can begin an event) with the scanner, and skims
+// the rest of the line for what the lexer state depends on: brackets (the
+// nesting the lexer bounds) and strings, commands, code blocks and
+// comments (which may hold line breaks).
 type cutter struct {
 	file     string
 	src      string
-	sc       scanner
+	off      int
+	line     int
 	lastLine int // of the last token, as the token stream counts
 	depth    int
-	m        lexMatch // the next token, if have
-	have     bool
-	prev     lexState
-	prevEnd  int
-	hasPrev  bool
+	lastHead lexState // the last token that began a line
+	hasHead  bool
+	n        int // windows cut
 	done     bool
 	subst    *substitution
 }
@@ -62,21 +64,50 @@ type lexMatch struct {
 	off, line, col int
 }
 
-// peek returns the next token's match, or one of rule rEOF.
-func (c *cutter) peek() lexMatch {
-	for !c.have {
-		r, text, off, line, col := c.sc.next()
-		switch r {
-		case rSpace, rComment, rBlockComment:
-			continue
-		}
-		c.m, c.have = lexMatch{r, text, off, line, col}, true
-	}
-	return c.m
+// col returns the column of offset off, in runes from 1.
+func (c *cutter) col(off int) int {
+	return runeCount(c.src[strings.LastIndexByte(c.src[:off], '\n')+1:off]) + 1
 }
 
-// firstKind returns the kind of the first token of m, before and after
-// substitution.
+// skipBlank moves past blanks and comments; it reports false at the end
+// of the file or at an unterminated comment (a token).
+func (c *cutter) skipBlank() bool {
+	for c.off < len(c.src) {
+		ch := c.src[c.off]
+		switch {
+		case ch == '\n':
+			c.line++
+			c.off++
+		case isSpace(ch):
+			c.off++
+		case ch == '/' && c.off+1 < len(c.src) && c.src[c.off+1] == '/':
+			if n := strings.IndexByte(c.src[c.off:], '\n'); n >= 0 {
+				c.off += n
+			} else {
+				c.off = len(c.src)
+			}
+		case ch == '/' && c.off+1 < len(c.src) && c.src[c.off+1] == '*':
+			n := strings.Index(c.src[c.off+2:], "*/")
+			if n < 0 {
+				return true
+			}
+			c.line += strings.Count(c.src[c.off:c.off+n+4], "\n")
+			c.off += n + 4
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// head scans the token at c.off, which begins a line, as the lexer does.
+func (c *cutter) head() lexMatch {
+	sc := scanner{src: c.src, off: c.off, line: c.line, col: c.col(c.off)}
+	r, text, off, line, col := sc.next()
+	return lexMatch{r, text, off, line, col}
+}
+
+// firstKind returns the first token of m, before and after substitution.
 func (c *cutter) firstKind(m lexMatch) (before, after token) {
 	tk, _ := convertToken(c.file, m.r, m.text, m.line, m.col)
 	if tk.kind == tColonRun {
@@ -89,28 +120,63 @@ func (c *cutter) firstKind(m lexMatch) (before, after token) {
 	return before, after
 }
 
-// take consumes the next token, keeping the state the token stream would.
-func (c *cutter) take(m lexMatch) {
-	c.prev = lexState{m.off, m.line, m.col, c.lastLine, c.depth}
-	c.prevEnd, c.hasPrev = m.off+len(m.text), true
-	c.have = false
-	lineStart := m.line != c.lastLine
+// takeHead consumes a token that begins a line.
+func (c *cutter) takeHead(m lexMatch) {
+	c.lastHead = lexState{m.off, m.line, m.col, c.lastLine, c.depth}
+	c.hasHead = true
 	c.lastLine = m.line
-	if lineStart {
-		if before, _ := c.firstKind(m); startsEvent(before) {
-			c.depth = 0
+	if before, _ := c.firstKind(m); startsEvent(before) {
+		c.depth = 0
+	}
+	c.bracket(m.r, m.text)
+	c.off += len(m.text)
+	c.line += strings.Count(m.text, "\n")
+}
+
+func (c *cutter) bracket(r rule, text string) {
+	if r != rPunct || len(text) != 1 {
+		return
+	}
+	switch text[0] {
+	case '(', '[', '{':
+		c.depth++
+	case ')', ']', '}':
+		if c.depth > 0 {
+			c.depth--
 		}
 	}
-	if m.r == rPunct && len(m.text) == 1 {
-		switch m.text[0] {
-		case '(', '[', '{':
-			c.depth++
-		case ')', ']', '}':
-			if c.depth > 0 {
-				c.depth--
-			}
+}
+
+// skimToken moves past one token that does not begin a line.
+func (c *cutter) skimToken() {
+	c.lastLine = c.line
+	s := c.src[c.off:]
+	switch ch := s[0]; {
+	case ch == '"' || ch == '`' || ch == '%' && len(s) > 1 && s[1] == '{' || ch == '/' && len(s) > 1 && s[1] == '*':
+		r, n := match(s)
+		c.line += strings.Count(s[:n], "\n")
+		c.off += n
+		_ = r
+	case ch == '(' || ch == '[' || ch == '{' || ch == ')' || ch == ']' || ch == '}':
+		c.bracket(rPunct, s[:1])
+		c.off++
+	default:
+		// The rest of an ordinary token, or a run of them: nothing in it
+		// matters to the cutter up to the next blank or special character.
+		i := 1
+		for i < len(s) && !isSkimStop(s[i]) {
+			i++
 		}
+		c.off += i
 	}
+}
+
+func isSkimStop(ch byte) bool {
+	switch ch {
+	case ' ', '\t', '\r', '\n', '\f', '\v', '"', '`', '%', '/', '(', '[', '{', ')', ']', '}':
+		return true
+	}
+	return false
 }
 
 // window returns the next window, or nil after the last.
@@ -118,44 +184,55 @@ func (c *cutter) window() *window {
 	if c.done {
 		return nil
 	}
-	w := &window{prev: c.prev, prevEnd: c.prevEnd, hasPrev: c.hasPrev}
-	m := c.peek()
-	if m.r == rEOF {
-		w.st = lexState{c.sc.off, c.sc.line, c.sc.col, c.lastLine, c.depth}
-	} else {
-		w.st = lexState{m.off, m.line, m.col, c.lastLine, c.depth}
-	}
-	if w.st.off > 0 && !c.hasPrev {
-		w.st = lexState{0, 1, 1, 0, 0} // blanks and comments before the first token
+	w := &window{idx: c.n, prev: c.lastHead, hasPrev: c.hasHead}
+	c.n++
+	if c.n == 1 {
+		c.line = 1
+		w.st = lexState{0, 1, 1, 0, 0}
 	}
 	first := true
 	for {
-		m := c.peek()
-		if m.r == rEOF {
+		if !c.skipBlank() {
 			w.end, w.final, c.done = len(c.src), true, true
 			return w
 		}
-		if !first && m.line > c.lastLine {
-			if _, after := c.firstKind(m); startsEvent(after) {
+		if c.line == c.lastLine && !first {
+			c.skimToken()
+			continue
+		}
+		m := c.head()
+		if !first {
+			if _, after := c.firstKind(m); c.line != c.lastLine && startsEvent(after) {
 				w.end = m.off
 				return w
 			}
 		}
-		c.take(m)
+		if first && c.n > 1 {
+			w.st = lexState{m.off, m.line, m.col, c.lastLine, c.depth}
+		}
+		if c.line == c.lastLine {
+			c.skimToken()
+		} else {
+			c.takeHead(m)
+		}
 		first = false
 	}
 }
 
-// lexWindow appends w's tokens, its EOF, and first (if withPrev) the token
-// before it.
+// lexWindow appends w's tokens and its EOF, after the token before it if
+// withPrev.
 func (p *parser) lexWindow(dst []lexer.Token, w *window, withPrev bool) []lexer.Token {
 	ts := &p.ts
 	ts.subst = p.subst
 	if withPrev && w.hasPrev {
-		ts.reset(w.prev, w.prevEnd)
-		n := len(dst)
-		dst = ts.appendAll(dst)
-		dst = append(dst[:n], dst[len(dst)-2])
+		if p.hasLast && p.lastWin == w.idx-1 {
+			dst = append(dst, p.lastTok)
+		} else {
+			ts.reset(w.prev, w.st.off)
+			n := len(dst)
+			dst = ts.appendAll(dst)
+			dst = append(dst[:n], dst[len(dst)-2])
+		}
 	}
 	ts.reset(w.st, w.end)
 	dst = ts.appendAll(dst)
@@ -233,7 +310,7 @@ func (p *parser) setTokens(toks []lexer.Token, w *window) {
 	p.toks = toks
 	p.final = w.final
 	if n := len(toks); n >= 2 {
-		p.lastTok, p.hasLast = toks[n-2], true
+		p.lastTok, p.hasLast, p.lastWin = toks[n-2], true, w.idx
 	}
 }
 

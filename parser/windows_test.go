@@ -6,6 +6,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2/lexer"
 )
 
 // splits are the ways of cutting a script the parallel parser is checked
@@ -101,4 +104,82 @@ var crossingScripts = []string{
 	"",
 	"0 f(1) = 0 +0 f(2) = 0\n+0 f(3) = 0 ) +0 f(4) = 0\n",
 	"0 f(1) = 0\n" + strings.Repeat("+0 < S 0:0(0) win 70000\n", 12),
+}
+
+// refWindows cuts src as the token stream sees it: a window starts at each
+// token on a later line than the token before that can begin an event. It
+// returns each window's start and the stream's state there.
+func refWindows(src string, subst *substitution) []lexState {
+	ts := &tokenStream{file: "w.pkt", size: len(src), sc: newScanner(src), end: len(src), subst: subst}
+	out := []lexState{{0, 1, 1, 0, 0}}
+	var toks []lexer.Token
+	states := []lexState{}
+	for !ts.done {
+		before := lexState{ts.sc.off, ts.sc.line, ts.sc.col, ts.lastLine, ts.depth}
+		n := len(toks)
+		toks = ts.fill(toks)
+		for range toks[n:] {
+			states = append(states, before)
+		}
+	}
+	for i := 1; i < len(toks)-1; i++ {
+		t := toks[i]
+		if t.Pos.Line > toks[i-1].Pos.Line && startsEventTok(&t) {
+			st := states[i]
+			// the state at the token itself, past the blanks before it
+			st.off, st.line, st.col = t.Pos.Offset, t.Pos.Line, t.Pos.Column
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func compareCutter(t *testing.T, name, src string, subst *substitution) {
+	t.Helper()
+	want := refWindows(src, subst)
+	c := &cutter{file: "w.pkt", src: src, subst: subst}
+	var got []lexState
+	for w := c.window(); w != nil; w = c.window() {
+		got = append(got, w.st)
+		if w.final != (w.end == len(src)) {
+			t.Fatalf("%s: window %d final %v ends at %d of %d", name, w.idx, w.final, w.end, len(src))
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: cutter windows\n%v\ntoken stream\n%v", name, got, want)
+	}
+}
+
+// TestCutter compares the cutter's windows with the token stream's on the
+// repository's scripts and the corner cases of the scanner.
+func TestCutter(t *testing.T) {
+	subst := &substitution{defines: map[string]string{"X": "5", "Y": "+"}, from: 0}
+	for _, s := range append(append([]string{}, scannerCases...), crossingScripts...) {
+		compareCutter(t, s, s, nil)
+		compareCutter(t, s, s, subst)
+	}
+	var files []string
+	for _, pat := range []string{"testdata/*.txt", "../testdata/*/*.pkt", "../scripts/*.pkt", "../scripts/*/*.pkt"} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	for _, f := range files {
+		data, _ := os.ReadFile(f)
+		compareCutter(t, f, string(data), nil)
+	}
+}
+
+// FuzzCutter checks the cutter against the token stream on any text.
+func FuzzCutter(f *testing.F) {
+	for _, s := range append(append([]string{}, scannerCases...), crossingScripts...) {
+		f.Add(s)
+	}
+	subst := &substitution{defines: map[string]string{"X": "5"}, from: 0}
+	f.Fuzz(func(t *testing.T, src string) {
+		if !utf8.ValidString(src) || strings.IndexByte(src, 0) >= 0 {
+			return
+		}
+		compareCutter(t, "fuzz", src, nil)
+		compareCutter(t, "fuzz", src, subst)
+	})
 }
