@@ -404,6 +404,43 @@ func (s *tokenStream) fill(dst []lexer.Token) []lexer.Token {
 		tk := token{kind: tEOF, pos: Pos{s.file, line, col}}
 		return append(dst, ptok(tk, s.size))
 	}
+	switch r {
+	case rSpace, rComment, rBlockComment:
+		return dst
+	case rPunct, rAtom:
+		// The common tokens, built directly; the same as convertToken and
+		// add do.
+		k := tPunct
+		if r == rAtom {
+			k = classifyAtom(text)
+		}
+		if k != tColonRun {
+			lineStart := line != s.lastLine
+			s.lastLine = line
+			if lineStart && (k == tInt || k == tFloat || k == tPunct && (text == "+" || text == "*")) {
+				s.depth = 0
+			}
+			v := text
+			if k == tPunct && len(text) == 1 {
+				switch text[0] {
+				case '(', '[', '{':
+					s.depth++
+					if s.depth > maxDepth {
+						k, v = tBad, tooDeep
+					}
+				case ')', ']', '}':
+					if s.depth > 0 {
+						s.depth--
+					}
+				}
+			}
+			t := lexer.Token{Type: tokType(k), Value: v, Pos: lexer.Position{Filename: s.file, Offset: off, Line: line, Column: col}}
+			if k == tWord && s.subst != nil && off >= s.subst.from {
+				t = s.substitute(t)
+			}
+			return append(dst, t)
+		}
+	}
 	tk, skip := convertToken(s.file, r, text, line, col)
 	if skip {
 		return dst
@@ -439,15 +476,22 @@ func (s *tokenStream) add(dst []lexer.Token, tk token, off int) []lexer.Token {
 	}
 	t := ptok(tk, off)
 	if s.subst != nil && off >= s.subst.from && tk.kind == tWord {
-		if n, changed := substituteToken(t, s.subst.defines); changed {
-			if s.raw == nil {
-				s.raw = map[int]string{}
-			}
-			s.raw[off] = t.Value
-			t = n
-		}
+		t = s.substitute(t)
 	}
 	return append(dst, t)
+}
+
+// substitute applies the -D definitions to the word t.
+func (s *tokenStream) substitute(t lexer.Token) lexer.Token {
+	n, changed := substituteToken(t, s.subst.defines)
+	if !changed {
+		return t
+	}
+	if s.raw == nil {
+		s.raw = map[int]string{}
+	}
+	s.raw[t.Pos.Offset] = t.Value
+	return n
 }
 
 // tooDeep is the message of the tBad token that stands for a bracket nested

@@ -30,6 +30,7 @@ type template struct {
 	index    map[int]int   // token offset to index in toks
 	scratch  *gEvent       // the tree of the last event of the shape
 	parsed   *gEvent       // participle's tree, while the template is checked
+	patches  []patch       // of scratch
 }
 
 // shapeKey appends to buf the shape of the loaded tokens from the cursor
@@ -133,60 +134,102 @@ func (tpl *template) instance(toks []lexer.Token) *gEvent {
 
 // reuse returns the template's tree holding toks, rewriting the tree it
 // returned last time: the lowering of an event keeps nothing of its tree,
-// so one tree per shape serves all its events.
+// so one tree per shape serves all its events. The fields to rewrite are
+// listed once, when the tree is made.
 func (tpl *template) reuse(toks []lexer.Token) *gEvent {
 	if tpl.scratch == nil {
 		tpl.scratch = tpl.instance(toks)
+		c := copier{tpl: tpl}
+		c.listPatches(eventPlan, unsafe.Pointer(tpl.scratch), unsafe.Pointer(tpl.tree))
+		tpl.patches = c.patches
 		return tpl.scratch
 	}
-	c := copier{tpl: tpl, toks: toks}
-	c.rewrite(eventPlan, unsafe.Pointer(tpl.scratch), unsafe.Pointer(tpl.tree))
+	for _, pt := range tpl.patches {
+		t := toks[pt.idx]
+		switch pt.kind {
+		case fToken:
+			*(*lexer.Token)(pt.dst) = t
+		case fPosition:
+			*(*lexer.Position)(pt.dst) = t.Pos
+		case fFlags:
+			text := t.Value
+			if pt.two {
+				text += toks[pt.idx+1].Value
+			}
+			*(*gFlags)(pt.dst) = gFlags{Pos: t.Pos, Text: text}
+		}
+	}
 	return tpl.scratch
 }
 
-// rewrite sets the tokens, positions and flags of dst, a copy of src, to
-// those of the instance's tokens.
-func (c *copier) rewrite(pl *plan, dst, src unsafe.Pointer) {
+// patch is a field of a reused tree and the token it takes.
+type patch struct {
+	dst  unsafe.Pointer
+	kind fieldKind // fToken, fPosition or fFlags
+	idx  int
+	two  bool // flags of two tokens
+}
+
+// listPatches lists the fields of dst, a copy of src, that hold tokens,
+// positions and flags.
+func (c *copier) listPatches(pl *plan, dst, src unsafe.Pointer) {
 	if pl.typ == tokenType {
-		*(*lexer.Token)(dst) = c.token(*(*lexer.Token)(src))
+		c.patchToken(dst, *(*lexer.Token)(src))
 		return
 	}
 	for _, f := range pl.fields {
 		d, s := unsafe.Add(dst, f.off), unsafe.Add(src, f.off)
 		switch f.kind {
 		case fToken:
-			*(*lexer.Token)(d) = c.token(*(*lexer.Token)(s))
+			c.patchToken(d, *(*lexer.Token)(s))
 		case fPosition:
 			if p := (*lexer.Position)(s); p.Line != 0 {
-				*(*lexer.Position)(d) = c.tok(p.Offset).Pos
+				c.patches = append(c.patches, patch{dst: d, kind: fPosition, idx: c.index(p.Offset)})
 			}
 		case fFlags:
-			c.flags((*gFlags)(d), (*gFlags)(s))
+			g := (*gFlags)(s)
+			i := c.index(g.Pos.Offset)
+			c.patches = append(c.patches, patch{dst: d, kind: fFlags, idx: i, two: len(g.Text) > len(c.tpl.toks[i].Value)})
 		case fPointer:
 			if sp := *(*unsafe.Pointer)(s); sp != nil {
-				c.rewrite(f.sub, *(*unsafe.Pointer)(d), sp)
+				c.listPatches(f.sub, *(*unsafe.Pointer)(d), sp)
 			}
 		case fSliceTok:
 			old, n := *(*[]lexer.Token)(s), *(*[]lexer.Token)(d)
 			for i, t := range old {
-				n[i] = c.token(t)
+				c.patchToken(unsafe.Pointer(&n[i]), t)
 			}
 		case fSlicePtr:
 			old, n := *(*[]unsafe.Pointer)(s), *(*[]unsafe.Pointer)(d)
 			for i, sp := range old {
 				if sp != nil {
-					c.rewrite(f.sub, n[i], sp)
+					c.listPatches(f.sub, n[i], sp)
 				}
 			}
 		case fStruct:
-			c.rewrite(f.sub, d, s)
+			c.listPatches(f.sub, d, s)
 		}
 	}
 }
 
+func (c *copier) patchToken(dst unsafe.Pointer, t lexer.Token) {
+	if t.Type != 0 {
+		c.patches = append(c.patches, patch{dst: dst, kind: fToken, idx: c.index(t.Pos.Offset)})
+	}
+}
+
+func (c *copier) index(off int) int {
+	i, ok := c.tpl.index[off]
+	if !ok {
+		panic("memo: token not in the template")
+	}
+	return i
+}
+
 type copier struct {
-	tpl  *template
-	toks []lexer.Token
+	tpl     *template
+	toks    []lexer.Token
+	patches []patch
 }
 
 func (c *copier) tok(off int) lexer.Token {
