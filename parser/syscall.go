@@ -18,7 +18,7 @@ func (p *parser) lowerSyscall(g *gSyscall) *Syscall {
 		sc.HasEnd = true
 		sc.End = p.seconds(g.End.Tok)
 	}
-	sc.Args = []Expr{}
+	sc.Args = make([]Expr, 0, len(g.Args))
 	for _, a := range g.Args {
 		sc.Args = append(sc.Args, p.lowerExpr(a))
 	}
@@ -81,7 +81,7 @@ func (p *parser) lowerPrimary(g *gPrimary) Expr {
 		}
 		return s
 	case g.List != nil:
-		l := &ListExpr{Pos: pos, Elems: []Expr{}}
+		l := &ListExpr{Pos: pos, Elems: make([]Expr, 0, len(g.List.Elems))}
 		for _, e := range g.List.Elems {
 			l.Elems = append(l.Elems, p.lowerElem(e))
 		}
@@ -89,7 +89,7 @@ func (p *parser) lowerPrimary(g *gPrimary) Expr {
 	case g.Struct != nil:
 		return p.lowerStruct(g.Struct, pos)
 	case g.Word != nil && g.Call != nil:
-		c := &CallExpr{Pos: pos, Func: g.Word.Value, Args: []Expr{}}
+		c := &CallExpr{Pos: pos, Func: g.Word.Value, Args: make([]Expr, 0, len(g.Call.Args))}
 		for _, a := range g.Call.Args {
 			c.Args = append(c.Args, p.lowerExpr(a))
 		}
@@ -107,7 +107,7 @@ func (p *parser) lowerStruct(g *gStruct, pos Pos) Expr {
 	if !g.Brace {
 		closer, fields = ")", g.ParenFields
 	}
-	s := &StructExpr{Pos: pos, Fields: []*Field{}, Paren: !g.Brace}
+	s := &StructExpr{Pos: pos, Fields: make([]*Field, 0, len(fields)), Paren: !g.Brace}
 	for _, f := range fields {
 		s.Fields = append(s.Fields, p.lowerField(f, closer))
 	}
