@@ -412,7 +412,7 @@ func (s *tokenStream) fill(dst []lexer.Token) []lexer.Token {
 		// add do.
 		k := tPunct
 		if r == rAtom {
-			k = classifyAtom(text)
+			k = s.sc.kind
 		}
 		if k != tColonRun {
 			lineStart := line != s.lastLine

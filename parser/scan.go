@@ -36,6 +36,7 @@ type scanner struct {
 	off  int
 	line int
 	col  int
+	kind tokKind // of the last rAtom match
 }
 
 func newScanner(src string) scanner { return scanner{src: src, line: 1, col: 1} }
@@ -48,7 +49,7 @@ func (s *scanner) next() (r rule, text string, off, line, col int) {
 		return rEOF, "", off, line, col
 	}
 	var n int
-	r, n = match(rest)
+	r, n, s.kind = match(rest)
 	text = rest[:n]
 	s.off += n
 	s.advance(text)
@@ -75,9 +76,9 @@ func runeCount(s string) int {
 	return len(s)
 }
 
-// match returns the rule that matches at the start of s (not empty) and the
-// length of its match.
-func match(s string) (rule, int) {
+// match returns the rule that matches at the start of s (not empty), the
+// length of its match, and for an Atom its kind.
+func match(s string) (rule, int, tokKind) {
 	c := s[0]
 	switch {
 	case isSpace(c):
@@ -85,49 +86,49 @@ func match(s string) (rule, int) {
 		for n < len(s) && isSpace(s[n]) {
 			n++
 		}
-		return rSpace, n
+		return rSpace, n, tEOF
 	case c == '/' && len(s) > 1 && s[1] == '/':
 		if n := strings.IndexByte(s, '\n'); n >= 0 {
-			return rComment, n
+			return rComment, n, tEOF
 		}
-		return rComment, len(s)
+		return rComment, len(s), tEOF
 	case c == '/' && len(s) > 1 && s[1] == '*':
 		if n := strings.Index(s[2:], "*/"); n >= 0 {
-			return rBlockComment, n + 4
+			return rBlockComment, n + 4, tEOF
 		}
-		return rBadComment, len(s)
+		return rBadComment, len(s), tEOF
 	case c == '%' && len(s) > 1 && s[1] == '{':
 		if n := strings.Index(s[2:], "}%"); n >= 0 {
-			return rCode, n + 4
+			return rCode, n + 4, tEOF
 		}
-		return rBadCode, len(s)
+		return rBadCode, len(s), tEOF
 	case c == '`':
 		if n := quoted(s, '`'); n > 0 {
-			return rBacktick, n
+			return rBacktick, n, tEOF
 		}
-		return rBadBacktick, len(s)
+		return rBadBacktick, len(s), tEOF
 	case c == '"':
 		if n := quoted(s, '"'); n > 0 {
-			return rString, n
+			return rString, n, tEOF
 		}
-		return rBadString, len(s)
+		return rBadString, len(s), tEOF
 	case c == '.' && strings.HasPrefix(s, "..."):
-		return rEllipsis, 3
+		return rEllipsis, 3, tEOF
 	case c == '-' && len(s) > 2 && s[1] == '-' && isWordByte(s[2]):
 		n := 3
 		for n < len(s) && isWordByte(s[n]) {
 			n++
 		}
-		return rOption, n
+		return rOption, n, tEOF
 	}
-	if n := scanAtom(s); n > 0 {
-		return rAtom, n
+	if n, k := scanAtom(s); n > 0 {
+		return rAtom, n, k
 	}
 	if c < utf8.RuneSelf {
-		return rPunct, 1
+		return rPunct, 1, tEOF
 	}
 	_, n := utf8.DecodeRuneInString(s)
-	return rPunct, n
+	return rPunct, n, tEOF
 }
 
 func isSpace(c byte) bool {
@@ -160,38 +161,89 @@ func quoted(s string, q byte) int {
 }
 
 // scanAtom returns the length of the word-like token at the start of s, or
-// 0. The forms are tried in order, the first that matches wins:
+// 0, and its kind. The forms are tried in order, the first that matches
+// wins:
 //
 //	colon run  [0-9a-fA-F]*:[0-9a-fA-F:.]*   (an IPv6 address, or "1:1")
 //	IPv4       [0-9]+.[0-9]+.[0-9]+.[0-9]+
 //	float      -?[0-9]*.[0-9]+
 //	negative   -[0-9]+
 //	word       sequence# | [a-zA-Z0-9_]+
-func scanAtom(s string) int {
-	h := span(s, 0, isHexByte)
+//
+// The kind is classifyAtom's: tColonRun, tIPv4, tFloat, tInt, tHex or
+// tWord.
+func scanAtom(s string) (int, tokKind) {
+	c := s[0]
+	if !isHexByte(c) && c != ':' && c != '-' && c != '.' {
+		// Only a word can start so.
+		if c == 's' && strings.HasPrefix(s, "sequence#") {
+			return len("sequence#"), tWord
+		}
+		return wordSpan(s), tWord
+	}
+	h := 0
+	for h < len(s) && isHexByte(s[h]) {
+		h++
+	}
 	if h < len(s) && s[h] == ':' {
-		return span(s, h+1, func(c byte) bool { return isHexByte(c) || c == ':' || c == '.' })
+		i := h + 1
+		for i < len(s) && (isHexByte(s[i]) || s[i] == ':' || s[i] == '.') {
+			i++
+		}
+		return i, tColonRun
 	}
 	if n := scanIPv4(s); n > 0 {
-		return n
+		return n, tIPv4
 	}
 	i := 0
-	if s[0] == '-' {
+	if c == '-' {
 		i = 1
 	}
-	if d := span(s, i, isDigit); d+1 < len(s) && s[d] == '.' && isDigit(s[d+1]) {
-		return span(s, d+1, isDigit)
+	d := digitSpan(s, i)
+	if d+1 < len(s) && s[d] == '.' && isDigit(s[d+1]) {
+		return digitSpan(s, d+1), tFloat
 	}
 	if i == 1 {
-		if d := span(s, 1, isDigit); d > 1 {
-			return d
+		if d > 1 {
+			return d, tInt
 		}
-		return 0
+		return 0, tEOF
 	}
-	if strings.HasPrefix(s, "sequence#") {
-		return len("sequence#")
+	if c == 's' && strings.HasPrefix(s, "sequence#") {
+		return len("sequence#"), tWord
 	}
-	return span(s, 0, isWordByte)
+	n := wordSpan(s)
+	switch {
+	case n == 0:
+		return 0, tEOF
+	case d == n:
+		return n, tInt
+	case n > 2 && c == '0' && (s[1] == 'x' || s[1] == 'X') && hexSpan(s, 2) == n:
+		return n, tHex
+	}
+	return n, tWord
+}
+
+func wordSpan(s string) int {
+	i := 0
+	for i < len(s) && isWordByte(s[i]) {
+		i++
+	}
+	return i
+}
+
+func digitSpan(s string, i int) int {
+	for i < len(s) && isDigit(s[i]) {
+		i++
+	}
+	return i
+}
+
+func hexSpan(s string, i int) int {
+	for i < len(s) && isHexByte(s[i]) {
+		i++
+	}
+	return i
 }
 
 // scanIPv4 returns the length of a dotted quad of digit runs at the start
@@ -205,19 +257,11 @@ func scanIPv4(s string) int {
 			}
 			i++
 		}
-		j := span(s, i, isDigit)
+		j := digitSpan(s, i)
 		if j == i {
 			return 0
 		}
 		i = j
-	}
-	return i
-}
-
-// span returns the index of the first byte from i on that ok rejects.
-func span(s string, i int, ok func(byte) bool) int {
-	for i < len(s) && ok(s[i]) {
-		i++
 	}
 	return i
 }

@@ -64,6 +64,9 @@ func compareLexers(t *testing.T, name, src string) {
 			t.Fatalf("%s: token %d: scanner %d %q at %d:%d (offset %d), reference %s %q at %d:%d (offset %d)",
 				name, i, r, text, line, col, off, syms[want.Type], want.Value, want.Pos.Line, want.Pos.Column, want.Pos.Offset)
 		}
+		if r == rAtom && sc.kind != classifyAtom(text) {
+			t.Fatalf("%s: token %d %q: scanner kind %d, classifyAtom %d", name, i, text, sc.kind, classifyAtom(text))
+		}
 		if r == rEOF {
 			return
 		}

@@ -153,10 +153,9 @@ func (c *cutter) skimToken() {
 	s := c.src[c.off:]
 	switch ch := s[0]; {
 	case ch == '"' || ch == '`' || ch == '%' && len(s) > 1 && s[1] == '{' || ch == '/' && len(s) > 1 && s[1] == '*':
-		r, n := match(s)
+		_, n, _ := match(s)
 		c.line += strings.Count(s[:n], "\n")
 		c.off += n
-		_ = r
 	case ch == '(' || ch == '[' || ch == '{' || ch == ')' || ch == ']' || ch == '}':
 		c.bracket(rPunct, s[:1])
 		c.off++
