@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -59,6 +60,10 @@ func cmdParse(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup
 	}
+	// A parse builds one tree that stays live to its end: collecting
+	// while it grows only marks it again and again, and collecting less
+	// often costs little memory (bench/README.md, parse figures).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	code := 0
 	defines := definesOf(inv)
 	for _, f := range inv.Files {

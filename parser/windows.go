@@ -54,6 +54,7 @@ type cutter struct {
 	lastHead lexState // the last token that began a line
 	hasHead  bool
 	n        int // windows cut
+	pool     []window
 	done     bool
 	subst    *substitution
 }
@@ -183,7 +184,12 @@ func (c *cutter) window() *window {
 	if c.done {
 		return nil
 	}
-	w := &window{idx: c.n, prev: c.lastHead, hasPrev: c.hasHead}
+	if len(c.pool) == 0 {
+		c.pool = make([]window, 256)
+	}
+	w := &c.pool[0]
+	c.pool = c.pool[1:]
+	*w = window{idx: c.n, prev: c.lastHead, hasPrev: c.hasHead}
 	c.n++
 	if c.n == 1 {
 		c.line = 1
@@ -475,6 +481,8 @@ func (s batchSource) next() *window {
 // parseBatch parses each window of b in turn.
 func (p *parser) parseBatch(b *batch) {
 	defer close(b.done)
+	// The batch's events share one array; each group has its part.
+	p.events = make([]*Event, 0, len(b.windows))
 	for i := 0; i < len(b.windows); i++ {
 		g := p.parseGroup(b, &i)
 		b.groups = append(b.groups, g)
@@ -487,10 +495,11 @@ func (p *parser) parseBatch(b *batch) {
 func (p *parser) parseGroup(b *batch, i *int) (g group) {
 	g.first = b.first + *i
 	start := *i
-	p.errs, p.events, p.cleanup = nil, nil, nil
+	p.errs, p.cleanup = nil, nil
+	from := len(p.events)
 	defer func() {
 		g.n = *i - start + 1
-		g.events, g.errs, g.cleanup = p.events, p.errs, p.cleanup
+		g.events, g.errs, g.cleanup = p.events[from:len(p.events):len(p.events)], p.errs, p.cleanup
 		g.last, g.hasLast = p.lastTok, p.hasLast
 		if r := recover(); r != nil {
 			switch r := r.(type) {
