@@ -71,6 +71,9 @@ func (p *parser) shapeKey(buf []byte) []byte {
 // memoEvent parses the event at the cursor with the grammar, or copies the
 // tree of an earlier event of the same shape.
 func (p *parser) memoEvent() (*gEvent, error) {
+	if p.split.noMemo {
+		return eventParser.ParseFromLexer(p.lex, parseOpts...)
+	}
 	p.keyBuf = p.shapeKey(p.keyBuf[:0])
 	if tpl, ok := p.shapes[string(p.keyBuf)]; ok {
 		start := int(p.lex.RawCursor())

@@ -439,8 +439,9 @@ func (s *cutterSource) next() *window {
 // worker; a group is the result of one loaded window (and the windows its
 // events needed).
 type split struct {
-	parallelBytes int // scripts this long or longer are parsed in parallel
-	batchBytes    int // of source per batch
+	parallelBytes int  // scripts this long or longer are parsed in parallel
+	batchBytes    int  // of source per batch
+	noMemo        bool // parse every event with the grammar (memo.go)
 }
 
 var defaultSplit = split{parallelBytes: 1 << 16, batchBytes: 1 << 14}
@@ -579,7 +580,7 @@ func (p *parser) parseRest(s *Script, c *cutter, first int) {
 
 // worker returns a parser for a worker goroutine.
 func (p *parser) worker() *parser {
-	w := &parser{file: p.file, src: p.src, local: true, subst: p.subst}
+	w := &parser{file: p.file, src: p.src, local: true, subst: p.subst, split: p.split}
 	w.ts = tokenStream{file: p.file, size: len(p.src), sc: newScanner(p.ts.sc.src)}
 	return w
 }

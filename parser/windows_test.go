@@ -13,16 +13,17 @@ import (
 
 // splits are the ways of cutting a script the parallel parser is checked
 // with: each window its own batch, a few windows, and the default.
-var splits = []split{{0, 1}, {0, 7}, {0, 64}, {0, defaultSplit.batchBytes}}
+var splits = []split{{batchBytes: 1}, {batchBytes: 7}, {batchBytes: 64}, {batchBytes: defaultSplit.batchBytes}}
 
 var sequential = split{parallelBytes: 1 << 62}
 
-// compareSplits parses src in order and in parallel under each of splits:
-// the trees (positions included) and the errors must be the same.
+// compareSplits parses src in order with every event parsed by the
+// grammar, then in order and in parallel under each of splits with reused
+// trees: the trees (positions included) and the errors must be the same.
 func compareSplits(t *testing.T, name string, src []byte, opts Options) {
 	t.Helper()
-	want, werr := parse(name, src, opts, sequential)
-	for _, sp := range splits {
+	want, werr := parse(name, src, opts, split{parallelBytes: 1 << 62, noMemo: true})
+	for _, sp := range append([]split{sequential}, splits...) {
 		got, gerr := parse(name, src, opts, sp)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: split %v: tree differs:\n%s\nin order:\n%s", name, sp, sprintOrNil(got), sprintOrNil(want))
