@@ -87,6 +87,7 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 		Stderr:    stderr,
 		Observers: obs,
 	}
+	opts.Hold = inv.Extras.holdHook(path, script, cfg.CommandTimeout, stdout)
 	if inv.Extras.wantsState() {
 		opts.StateProbe = tcpStateProbe
 	}

@@ -23,6 +23,9 @@ func (r *runner) sniffMatch(deadline time.Time, match func(d *packet.Decoded) bo
 		}
 		layers, d, err := packet.Decap(f.Data)
 		if err != nil || !match(d) {
+			if err == nil {
+				r.notePassedBy(layers, d, f.Time)
+			}
 			continue
 		}
 		return sniffed{d: d, layers: layers, time: f.Time}, nil

@@ -62,6 +62,10 @@ type Options struct {
 	// StateProbe, when set, returns the kernel's TCP state of the
 	// connection under test (for --trace); it is called after each event.
 	StateProbe func(local, remote string) string
+	// Hold, when set, is called after the last event has passed, before
+	// the run closes its sockets and resets the peer's connections: the
+	// run's world stays as the script left it until Hold returns.
+	Hold func()
 }
 
 // Run executes script. It returns nil when the kernel did everything the
@@ -142,6 +146,10 @@ type runner struct {
 	stderr io.Writer
 	obs    []Observer
 	probe  func(local, remote string) string
+	hold   func()
+	// passedBy: outgoing packets the matcher skipped while waiting for
+	// the current outbound line (for the report when it never comes).
+	passedBy []sniffed
 
 	start     time.Time // live time of script time 0 (monotonic)
 	startWall time.Time // the same instant on the wall clock, for kernel stamps
@@ -185,6 +193,7 @@ func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner
 		stderr: opts.Stderr,
 		obs:    opts.Observers,
 		probe:  opts.StateProbe,
+		hold:   opts.Hold,
 		fds:    map[int]*fdState{},
 	}
 	if r.cfg == nil {
@@ -245,6 +254,9 @@ func (r *runner) run() error {
 		r.last = es
 		r.numEvents++
 		r.mu.Unlock()
+	}
+	if r.hold != nil {
+		r.hold()
 	}
 	r.mu.Lock()
 	if !r.awaitBlocking(time.Second) {
@@ -414,7 +426,8 @@ func (r *runner) runCommand(es *eventState, rec *EventRecord) {
 	rec.Summary = "`" + es.ev.Command.Text + "`"
 	if err := r.shell(es.ev.Command.Text, r.cfg.CommandTimeout); err != nil {
 		panic(&Failure{Pos: es.ev.Pos, Kind: FailCommand,
-			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)})
+			Msg:  fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err),
+			Hint: commandHint(es.ev.Command.Text)})
 	}
 }
 

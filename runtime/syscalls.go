@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -384,4 +385,15 @@ func formatCall(sc *parser.Syscall) string {
 		args[i] = exprString(a)
 	}
 	return fmt.Sprintf("%s(%s)", sc.Name, strings.Join(args, ", "))
+}
+
+// SyscallNames lists the system calls a script may make, sorted, so that
+// a script can be checked before it runs.
+func SyscallNames() []string {
+	names := make([]string, 0, len(syscallTable))
+	for n := range syscallTable {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
