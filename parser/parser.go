@@ -93,6 +93,7 @@ type parser struct {
 	buf     []lexer.Token // the loaded window's tokens
 	subst   *substitution
 	shapes  map[string]*template // see memo.go
+	slabs   slabs
 	keyBuf  []byte
 }
 
@@ -530,7 +531,8 @@ func (p *parser) lowerOption(g *gOption) *Option {
 // lowerEvent lowers event = time action .
 func (p *parser) lowerEvent(g *gEvent) *Event {
 	tm := p.lowerTime(&g.Time)
-	e := &Event{Pos: tm.Pos, Time: tm}
+	e := p.slabs.events.new()
+	*e = Event{Pos: tm.Pos, Time: tm}
 	switch {
 	case g.Packet != nil:
 		e.Packet = p.lowerPacket(g.Packet)
