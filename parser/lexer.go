@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"io"
 	"net/netip"
 	"regexp"
@@ -188,6 +189,9 @@ func substitute(tk *token, defines map[string]string) {
 // checkEncoding finds the first NUL byte or invalid UTF-8 sequence in src;
 // such files are binary, not scripts.
 func checkEncoding(src []byte) (off int, msg string) {
+	if bytes.IndexByte(src, 0) < 0 && utf8.Valid(src) {
+		return -1, ""
+	}
 	for i := 0; i < len(src); {
 		c := src[i]
 		if c == 0 {

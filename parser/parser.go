@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -36,17 +37,20 @@ func ParseFile(path string, opts Options) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, src, opts)
+	// The buffer is the script's alone: its text need not be copied.
+	return parse(path, src, opts, defaultSplit, true)
 }
 
 // Parse parses the script src, naming it filename in positions. The error,
 // if any, is an ErrorList.
 func Parse(filename string, src []byte, opts Options) (s *Script, err error) {
-	return parse(filename, src, opts, defaultSplit)
+	return parse(filename, src, opts, defaultSplit, false)
 }
 
-func parse(filename string, src []byte, opts Options, split split) (s *Script, err error) {
-	p := &parser{file: filename, src: src, opts: opts, split: split}
+// parse parses src; owned says nothing else holds src, so that the
+// strings of the tree may share its memory.
+func parse(filename string, src []byte, opts Options, split split, owned bool) (s *Script, err error) {
+	p := &parser{file: filename, src: src, opts: opts, split: split, owned: owned}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(bailout); !ok {
@@ -85,6 +89,7 @@ type parser struct {
 	hasLast bool
 	lastWin int // the window lastTok is in
 	split   split
+	owned   bool     // src is the parser's: see parse
 	local   bool     // a worker's: the merger counts errors
 	pending []*Event // of the unit being parsed
 	events  []*Event
@@ -105,6 +110,9 @@ func (p *parser) parseScript() *Script {
 		return nil
 	}
 	text := string(p.src)
+	if p.owned && len(p.src) > 0 {
+		text = unsafe.String(&p.src[0], len(p.src))
+	}
 	p.ts = tokenStream{file: p.file, size: len(p.src), sc: newScanner(text)}
 	c := &cutter{file: p.file, src: text}
 	src := &cutterSource{c: c}

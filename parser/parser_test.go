@@ -404,7 +404,7 @@ func TestGiveUp(t *testing.T) {
 	}
 	// In parallel too, whatever the batches.
 	for _, sp := range splits {
-		_, perr := parse("t.pkt", []byte(b.String()), Options{}, sp)
+		_, perr := parse("t.pkt", []byte(b.String()), Options{}, sp, false)
 		if errText(perr) != errText(err) {
 			t.Errorf("split %v: %s", sp, errText(perr))
 		}

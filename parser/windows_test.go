@@ -22,9 +22,9 @@ var sequential = split{parallelBytes: 1 << 62}
 // trees: the trees (positions included) and the errors must be the same.
 func compareSplits(t *testing.T, name string, src []byte, opts Options) {
 	t.Helper()
-	want, werr := parse(name, src, opts, split{parallelBytes: 1 << 62, noMemo: true})
+	want, werr := parse(name, src, opts, split{parallelBytes: 1 << 62, noMemo: true}, false)
 	for _, sp := range append([]split{sequential}, splits...) {
-		got, gerr := parse(name, src, opts, sp)
+		got, gerr := parse(name, src, opts, sp, false)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: split %v: tree differs:\n%s\nin order:\n%s", name, sp, sprintOrNil(got), sprintOrNil(want))
 		}
@@ -74,6 +74,12 @@ func TestParallelMatchesSequential(t *testing.T) {
 			t.Fatal(err)
 		}
 		compareSplits(t, f, src, Options{Defines: corpusDefines})
+		// ParseFile shares its buffer with the tree's strings.
+		want, werr := Parse(f, src, Options{Defines: corpusDefines})
+		got, gerr := ParseFile(f, Options{Defines: corpusDefines})
+		if !reflect.DeepEqual(got, want) || errText(gerr) != errText(werr) {
+			t.Fatalf("%s: ParseFile and Parse differ", f)
+		}
 	}
 	chunks, _ := filepath.Glob("testdata/*.txt")
 	for _, f := range chunks {
