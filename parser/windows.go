@@ -461,8 +461,7 @@ type group struct {
 	over       bool // the end of the file or the cleanup command
 	fatal      bool // the parse gives up here
 	incomplete bool // needed windows beyond its batch
-	last       lexer.Token
-	hasLast    bool
+	last       *lexer.Token // the last token loaded, kept by the groups that end a batch
 }
 
 // batchSource serves a worker the windows of its batch after index *i.
@@ -484,8 +483,14 @@ func (p *parser) parseBatch(b *batch) {
 	defer close(b.done)
 	// The batch's events share one array; each group has its part.
 	p.events = make([]*Event, 0, len(b.windows))
+	b.groups = make([]group, 0, len(b.windows))
 	for i := 0; i < len(b.windows); i++ {
 		g := p.parseGroup(b, &i)
+		end := g.over || g.fatal || g.incomplete || i == len(b.windows)-1
+		if end && p.hasLast {
+			last := p.lastTok
+			g.last = &last
+		}
 		b.groups = append(b.groups, g)
 		if g.over || g.fatal || g.incomplete {
 			return
@@ -501,7 +506,6 @@ func (p *parser) parseGroup(b *batch, i *int) (g group) {
 	defer func() {
 		g.n = *i - start + 1
 		g.events, g.errs, g.cleanup = p.events[from:len(p.events):len(p.events)], p.errs, p.cleanup
-		g.last, g.hasLast = p.lastTok, p.hasLast
 		if r := recover(); r != nil {
 			switch r := r.(type) {
 			case errIncomplete:
@@ -672,8 +676,8 @@ func (m *merger) run() {
 func (m *merger) take(g group) bool {
 	p := m.p
 	p.events = append(p.events, g.events...)
-	if g.hasLast {
-		p.lastTok, p.hasLast = g.last, true
+	if g.last != nil {
+		p.lastTok, p.hasLast = *g.last, true
 	}
 	for _, e := range g.errs {
 		p.errorf(e.Pos, "%s", e.Msg)
