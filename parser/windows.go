@@ -458,9 +458,9 @@ type group struct {
 	events     []*Event
 	errs       ErrorList
 	cleanup    *Command
-	over       bool // the end of the file or the cleanup command
-	fatal      bool // the parse gives up here
-	incomplete bool // needed windows beyond its batch
+	over       bool         // the end of the file or the cleanup command
+	fatal      bool         // the parse gives up here
+	incomplete bool         // needed windows beyond its batch
 	last       *lexer.Token // the last token loaded, kept by the groups that end a batch
 }
 
