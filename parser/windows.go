@@ -676,8 +676,9 @@ func (m *merger) run() {
 func (m *merger) take(g group) bool {
 	p := m.p
 	p.events = append(p.events, g.events...)
+	p.lastWin = -1 // lastTok is no longer the last token of a window load knows
 	if g.last != nil {
-		p.lastTok, p.hasLast = *g.last, true
+		p.lastTok, p.hasLast, p.lastWin = *g.last, true, g.first+g.n-1
 	}
 	for _, e := range g.errs {
 		p.errorf(e.Pos, "%s", e.Msg)
