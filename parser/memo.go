@@ -149,11 +149,18 @@ func (tpl *template) reuse(toks []lexer.Token) *gEvent {
 	}
 	for _, pt := range tpl.patches {
 		t := toks[pt.idx]
+		// The file name is the template's already: only the rest is
+		// written, which spares the write barriers of a pointer.
 		switch pt.kind {
 		case fToken:
-			*(*lexer.Token)(pt.dst) = t
+			d := (*lexer.Token)(pt.dst)
+			d.Type, d.Pos.Offset, d.Pos.Line, d.Pos.Column = t.Type, t.Pos.Offset, t.Pos.Line, t.Pos.Column
+			if d.Value != t.Value {
+				d.Value = t.Value
+			}
 		case fPosition:
-			*(*lexer.Position)(pt.dst) = t.Pos
+			d := (*lexer.Position)(pt.dst)
+			d.Offset, d.Line, d.Column = t.Pos.Offset, t.Pos.Line, t.Pos.Column
 		case fFlags:
 			text := t.Value
 			if pt.two {
