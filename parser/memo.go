@@ -29,7 +29,6 @@ type template struct {
 	consumed int           // how many of them the event is made of
 	index    map[int]int   // token offset to index in toks
 	scratch  *gEvent       // the tree of the last event of the shape
-	parsed   *gEvent       // participle's tree, while the template is checked
 	patches  []patch       // of scratch
 }
 
@@ -103,11 +102,7 @@ func (p *parser) memoEvent() (*gEvent, error) {
 	if tpl.tree == g {
 		return g, nil
 	}
-	tpl.parsed = g
-	defer func() { tpl.parsed = nil }()
-	// The copy of the tree made from its own tokens must be the tree: a
-	// tree that holds what the copy cannot map is not kept.
-	if !tpl.sound() {
+	if !tpl.sound(g) {
 		return g, nil
 	}
 	if p.shapes == nil {
@@ -117,13 +112,16 @@ func (p *parser) memoEvent() (*gEvent, error) {
 	return g, nil
 }
 
-func (tpl *template) sound() (ok bool) {
+// sound reports whether the template's tree is participle's, and copies
+// of it made from its own tokens are too: a tree holding what the copy
+// cannot map is not kept.
+func (tpl *template) sound(parsed *gEvent) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	return reflect.DeepEqual(tpl.instance(tpl.toks), tpl.tree) && reflect.DeepEqual(tpl.tree, tpl.parsed)
+	return reflect.DeepEqual(tpl.tree, parsed) && reflect.DeepEqual(tpl.instance(tpl.toks), parsed)
 }
 
 // instance returns a copy of the template's tree holding toks in place of
