@@ -530,11 +530,17 @@ func (p *parser) parseRest(s *Script, c *cutter, first int) {
 	workers := runtime.GOMAXPROCS(0)
 	work := make(chan *batch, workers)
 	ordered := make(chan *batch, 4*workers)
+	quit := make(chan struct{}) // the merger is done: the rest is not needed
 	go func() { // the cutter
 		defer close(work)
 		defer close(ordered)
 		idx := first
 		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
 			b := &batch{first: idx, done: make(chan struct{})}
 			size := 0
 			for size < p.split.batchBytes {
@@ -566,14 +572,20 @@ func (p *parser) parseRest(s *Script, c *cutter, first int) {
 			defer wg.Done()
 			wp := p.worker()
 			for b := range work {
-				wp.parseBatch(b)
+				select {
+				case <-quit:
+					close(b.done)
+				default:
+					wp.parseBatch(b)
+				}
 			}
 		}()
 	}
 	m := &merger{p: p, s: s, ordered: ordered, next: first}
 	defer func() {
-		// Let the cutter and the workers finish before returning, even
-		// after a fatal error.
+		// Stop the cutter and the workers, and let them finish before
+		// returning, even after a fatal error.
+		close(quit)
 		for b := range ordered {
 			<-b.done
 		}
