@@ -30,7 +30,7 @@ func checkScript(path string, defines map[string]string) (*parser.Script, error)
 		switch {
 		case ev.Syscall != nil:
 			sc := ev.Syscall
-			if _, ok := slices.BinarySearch(known, sc.Name); ok {
+			if _, ok := slices.BinarySearch(known, sc.Name); ok || pspSyscalls[sc.Name] {
 				continue
 			}
 			msg := fmt.Sprintf("unknown system call %s", sc.Name)

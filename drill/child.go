@@ -161,6 +161,9 @@ func loadScript(path string, inv *Invocation, stderr io.Writer) (*parser.Script,
 			return nil, nil, runtime.ExitScript
 		}
 	}
+	if code := refusePSP(script, cfg, stderr); code != 0 {
+		return nil, nil, code
+	}
 	if err := cfg.Check(); err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return nil, nil, runtime.ExitSetup

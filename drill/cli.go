@@ -32,6 +32,8 @@ packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_i
   --netmask_ip --bind_port --connect_port --mtu --mss --tolerance_usecs --tolerance_percent
   --tcp_ts_tick_usecs --tcp_ts_ecr_scaled --strict_segments --non_fatal=packet --init_scripts
   --dry_run --send_omit_free -v/--verbose -D NAME=VALUE/--define=NAME=VALUE
+  wire mode: --wire_client --wire_server_ip=ADDR --wire_client_dev=DEV SCRIPT.pkt,
+  --wire_server --wire_server_dev=DEV, --wire_server_port (8081), --psp_udp_port
 godrill flags: --trace --diagram [--ascii] --svg FILE --pcap FILE --json FILE --timeout DUR -j N
   --junit FILE --format text|tap|json, --ip_version=ipv4,ipv6 or all, -q (no result lines),
   --hold (keep the run open after its last event; see below),
@@ -168,6 +170,13 @@ func cmdParse(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godrill: no scripts (*.pkt) in %s\n", strings.Join(inv.Files, " "))
 		return runtime.ExitSetup
 	}
+	// A parse builds one tree that stays live to its end: collecting
+	// while it grows only marks it again and again, and collecting less
+	// often costs little memory (bench/README.md, parse figures). GOGC,
+	// when set, has the last word.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	defines := definesOf(inv)
 	for _, f := range paths {
 		if _, err := checkScript(f, defines); err != nil {
@@ -201,6 +210,12 @@ func cmdRun(args []string, stdout, stderr io.Writer, dropIn bool) int {
 	inv, done, code := parseCommandLine(args, stdout, stderr)
 	if done {
 		return code
+	}
+	switch w := wireMode(inv); {
+	case w.Server:
+		return wireServerMain(inv, stdout, stderr)
+	case w.Client:
+		return wireClientMain(inv, stdout, stderr)
 	}
 	if len(inv.Files) == 0 {
 		fmt.Fprint(stderr, "godrill: no script given\nrun \"godrill help\" for usage\n")
@@ -248,7 +263,7 @@ func runSingle(ctx context.Context, inv *Invocation, j job, stdout, stderr io.Wr
 		return runtime.ExitScript
 	}
 	if cfg.DryRun {
-		return 0
+		return dryRunPSP(script, cfg, stderr)
 	}
 	commandTimeout := scriptCommandTimeout(script, cfg)
 	hold, note := holdDecision(inv, script, commandTimeout, stdinIsTerminal())

@@ -36,6 +36,7 @@ func (r *runner) sniffMatch(deadline time.Time, match func(d *packet.Decoded) bo
 // live endpoints filled in from the configuration where no call set them
 // (bind() sets the local one, connect() the remote one).
 func (r *runner) datagramSocket(es *eventState) *socket {
+	r.wireServerSocket(es.ev.Packet)
 	s := r.sut
 	if s == nil {
 		panic(packetFail(es, "no socket for script packet"))

@@ -46,6 +46,7 @@ func (r *runner) socketForPacket(es *eventState) *socket {
 	t := p.TCP
 	syn := t.Flags&parser.FlagSYN != 0
 	ack := t.Flags&parser.FlagACK != 0
+	r.wireServerSocket(p)
 	sut := r.sut
 	switch {
 	case sut == nil:

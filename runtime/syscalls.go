@@ -313,7 +313,10 @@ func (r *runner) closeAll() {
 	}
 	r.reservedPorts = nil
 	for _, s := range r.sockets {
-		if s.injected && s.proto == unix.IPPROTO_TCP && r.net != nil {
+		// A wire server leaves the connection alone: the client may still
+		// be checking it (the reference's server resets it right after its
+		// last packet event; docs/wire.md).
+		if s.injected && s.proto == unix.IPPROTO_TCP && r.net != nil && r.wireRole() != WireServer {
 			r.net.Inject(resetPacket(s))
 		}
 	}
