@@ -9,9 +9,16 @@ import (
 	"github.com/godrill/godrill/packet"
 )
 
-// defaultMSS is what the kernel advertises on godrill's device with the
-// default --mtu in both families (1500 - 40 for IPv4; 1520 - 60 for IPv6).
+// defaultMSS is what the kernel advertises on a 1500-byte link in IPv4,
+// assumed when a SYN has no MSS option.
 const defaultMSS = 1460
+
+// defaultMTU is godrill's (and packetdrill's) device MTU in every family;
+// maxMTU the largest a TUN device takes.
+const (
+	defaultMTU = 1500
+	maxMTU     = 65535
+)
 
 // firstPacketAt is the script time of the connection's first packet: the
 // socket is set up at 0, as in scripts written by hand.
@@ -72,14 +79,15 @@ func (p *plan) script(w *writer, header string) (string, error) {
 	w.t0 = c.Segs[0].Time
 	w.b.WriteString(header)
 	fmt.Fprintf(&w.b, "--tolerance_usecs=%d\n", w.opts.ToleranceUsecs)
+	// The kernel advertises the device MTU less the headers (40 bytes in
+	// IPv4, 60 in IPv6), no more than TCP_MAXSEG. An MTU with room for the
+	// captured MSS in IPv6, and TCP_MAXSEG to bring IPv4 down to it, give
+	// the captured MSS in either family.
 	mssLine := ""
-	if p.kernelMSS > defaultMSS {
-		v := p.kernelMSS + 40
-		if c.v6 {
-			v = p.kernelMSS + 60
+	if p.kernelMSS > 0 {
+		if mtu := min(p.kernelMSS+60, maxMTU); mtu != defaultMTU {
+			fmt.Fprintf(&w.b, "--mtu=%d // inferred: room for the kernel's mss %d (packet %d) in IPv6 too\n", mtu, p.kernelMSS, p.kernelSynNum)
 		}
-		fmt.Fprintf(&w.b, "--mtu=%d // inferred: the kernel's mss %d (packet %d) needs a larger MTU than the default 1500\n", v, p.kernelMSS, p.kernelSynNum)
-	} else if p.kernelMSS > 0 && p.kernelMSS < defaultMSS {
 		mssLine = fmt.Sprintf("setsockopt(3, IPPROTO_TCP, TCP_MAXSEG, [%d], 4) = 0", p.kernelMSS)
 	}
 	if p.ecrUnmatched > 0 {
