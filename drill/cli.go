@@ -20,6 +20,7 @@ import (
 const usage = `usage:
   godrill run [flags] SCRIPT.pkt|DIR...   run scripts against the kernel, each in its own namespace
   godrill parse [-D NAME=VALUE] SCRIPT.pkt|DIR...   check scripts without running them
+  godrill from-pcap [flags] CAPTURE       turn a capture's TCP connections into scripts (docs/from-pcap.md)
   godrill ps                              list the runs under way (id, script, family, age)
   godrill exec ID [--] CMD [ARG...]       run a command inside a run's namespace (ss, tcpdump ...)
   godrill shell ID                        a shell inside a run's namespace
@@ -51,7 +52,7 @@ exit codes: 0 pass, 1 the kernel differed from the script, 2 the script is inval
 // exitInterrupted is the shell's code for a command ended by SIGINT.
 const exitInterrupted = 130
 
-var subcommands = []string{"run", "parse", "ps", "exec", "shell", "version", "help"}
+var subcommands = []string{"run", "parse", "from-pcap", "ps", "exec", "shell", "version", "help"}
 
 // Main is the godrill command; it returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -68,6 +69,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr, false)
 	case "parse":
 		return cmdParse(args[1:], stdout, stderr)
+	case "from-pcap":
+		return cmdFromPcap(args[1:], stdout, stderr)
 	case "ps":
 		return cmdPs(args[1:], stdout, stderr)
 	case "exec":
@@ -168,6 +171,13 @@ func cmdParse(args []string, stdout, stderr io.Writer) int {
 	if len(paths) == 0 {
 		fmt.Fprintf(stderr, "godrill: no scripts (*.pkt) in %s\n", strings.Join(inv.Files, " "))
 		return runtime.ExitSetup
+	}
+	// A parse builds one tree that stays live to its end: collecting
+	// while it grows only marks it again and again, and collecting less
+	// often costs little memory (bench/README.md, parse figures). GOGC,
+	// when set, has the last word.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	defines := definesOf(inv)
 	for _, f := range paths {
