@@ -1,0 +1,307 @@
+package vm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Accelerators.
+const (
+	AccelKVM = "kvm"
+	AccelTCG = "tcg"
+)
+
+// Config describes one virtual machine.
+type Config struct {
+	Kernel *Kernel
+	Initrd []byte // the initramfs archive
+	Init   string // the agent's path in the initramfs
+	// InitArgs are the agent's arguments (after "--" on the kernel command
+	// line, which the kernel passes to init).
+	InitArgs []string
+	Accel    string // AccelKVM or AccelTCG
+	// VirtualTime runs the guest on instruction counting with idle time
+	// skipped (-icount shift=0,sleep=off; TCG only): its clock advances
+	// 1 ns per instruction and jumps over idle periods, so the host's load
+	// cannot move the guest's notion of time.
+	VirtualTime bool
+	MemoryMiB   int           // default 512
+	Qemu        string        // default qemu-system-x86_64 in PATH
+	BootTimeout time.Duration // until the agent's hello (default 60s)
+}
+
+// Hello is the agent's first frame, once it is ready for requests.
+type Hello struct {
+	Release string `json:"release"` // uname -r in the guest
+	Error   string `json:"error,omitempty"`
+}
+
+// Machine is a running guest with its agent ready.
+type Machine struct {
+	Hello Hello
+
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	frames  *FrameReader
+	exited  chan struct{}
+	stderr  bytes.Buffer
+	console *lineRing
+	mu      sync.Mutex // one request at a time
+}
+
+// ErrNoQemu is returned when qemu is not installed.
+var ErrNoQemu = errors.New("qemu-system-x86_64 not found (Debian: apt-get install qemu-system-x86)")
+
+// Start boots a guest and waits for its agent's hello. The qemu process
+// dies with this process, even on SIGKILL (Pdeathsig), and with ctx.
+func Start(ctx context.Context, cfg Config) (*Machine, error) {
+	qemu := cfg.Qemu
+	if qemu == "" {
+		qemu = "qemu-system-x86_64"
+	}
+	qemuPath, err := exec.LookPath(qemu)
+	if err != nil {
+		return nil, ErrNoQemu
+	}
+	if cfg.MemoryMiB == 0 {
+		cfg.MemoryMiB = 512
+	}
+	if cfg.BootTimeout == 0 {
+		cfg.BootTimeout = 60 * time.Second
+	}
+	// The initramfs lives in an anonymous memory file that qemu reads
+	// through /proc/self/fd: nothing on disk to clean up.
+	memfd, err := unix.MemfdCreate("godrill-initrd", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd: %v", err)
+	}
+	initrd := os.NewFile(uintptr(memfd), "initrd")
+	defer initrd.Close()
+	if _, err := initrd.Write(cfg.Initrd); err != nil {
+		return nil, fmt.Errorf("initrd: %v", err)
+	}
+	conR, conW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer conW.Close()
+
+	cmdline := "console=ttyS0 panic=-1 loglevel=4 rdinit=" + cfg.Init
+	if len(cfg.InitArgs) > 0 {
+		cmdline += " -- " + strings.Join(cfg.InitArgs, " ")
+	}
+	args := []string{
+		"-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
+		"-machine", "pc", "-m", fmt.Sprint(cfg.MemoryMiB), "-smp", "1",
+		"-kernel", cfg.Kernel.Image, "-initrd", "/proc/self/fd/4", "-append", cmdline,
+		// ttyS0: the kernel's console, read for its log; ttyS1: the agent.
+		"-chardev", "file,id=con,path=/proc/self/fd/3", "-serial", "chardev:con",
+		"-chardev", "stdio,id=agent,signal=off", "-serial", "chardev:agent",
+		"-monitor", "none",
+	}
+	switch cfg.Accel {
+	case AccelKVM:
+		args = append(args, "-accel", "kvm", "-cpu", "host")
+	default:
+		args = append(args, "-accel", "tcg")
+		if cfg.VirtualTime {
+			args = append(args, "-icount", "shift=0,sleep=off")
+		}
+	}
+	m := &Machine{exited: make(chan struct{}), console: &lineRing{max: 400}}
+	cmd := exec.Command(qemuPath, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	cmd.ExtraFiles = []*os.File{conW, initrd}
+	cmd.Stderr = &m.stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	m.cmd, m.in = cmd, in
+	m.frames = NewFrameReader(out)
+	go func() {
+		m.console.fill(conR)
+		conR.Close()
+	}()
+	go func() {
+		cmd.Wait()
+		close(m.exited)
+	}()
+	stop := context.AfterFunc(ctx, func() { m.Close() })
+	defer stop()
+
+	got := make(chan error, 1)
+	go func() { got <- m.frames.Read(&m.Hello) }()
+	select {
+	case err = <-got:
+	case <-time.After(cfg.BootTimeout):
+		err = fmt.Errorf("guest did not come up within %v", cfg.BootTimeout)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err == nil && m.Hello.Error != "" {
+		err = errors.New(m.Hello.Error)
+	}
+	if err != nil {
+		m.Close()
+		return nil, m.explain(err)
+	}
+	return m, nil
+}
+
+// explain adds what qemu said, or the kernel's last lines, to an error.
+func (m *Machine) explain(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = errors.New("guest stopped")
+	}
+	if s := strings.TrimSpace(m.stderr.String()); s != "" {
+		return fmt.Errorf("%v: qemu: %s", err, firstLineOf(s))
+	}
+	if tail := m.console.tail(KernelTrouble); tail != "" {
+		return fmt.Errorf("%v: kernel: %s", err, tail)
+	}
+	return err
+}
+
+func firstLineOf(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// Call sends a request and waits for the reply, at most timeout (0: no
+// bound). A guest that dies or stops answering is an error carrying the
+// kernel's last lines; the machine is unusable afterwards.
+func (m *Machine) Call(req, reply any, timeout time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := WriteFrame(m.in, req); err != nil {
+		return m.explain(fmt.Errorf("guest unreachable: %v", err))
+	}
+	got := make(chan error, 1)
+	go func() { got <- m.frames.Read(reply) }()
+	var limit <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		limit = t.C
+	}
+	select {
+	case err := <-got:
+		if err != nil {
+			<-m.exited // a garbled or missing reply: the guest is gone or going
+			return m.explain(err)
+		}
+		return nil
+	case <-limit:
+		m.Close()
+		return m.explain(fmt.Errorf("guest did not answer within %v", timeout))
+	}
+}
+
+// Console returns the kernel's last console lines.
+func (m *Machine) Console() []string { return m.console.lines() }
+
+// Close stops the guest (kills qemu) and waits for it.
+func (m *Machine) Close() error {
+	if m.cmd != nil && m.cmd.Process != nil {
+		syscall.Kill(-m.cmd.Process.Pid, syscall.SIGKILL)
+		m.cmd.Process.Kill()
+	}
+	<-m.exited
+	return nil
+}
+
+// KernelTrouble reports whether a kernel log line tells of a panic, an
+// oops, a WARN or a hang.
+func KernelTrouble(line string) bool {
+	for _, s := range []string{"Kernel panic", "BUG:", "Oops", "WARNING:", "general protection fault",
+		"soft lockup", "hung_task", "blocked for more than", "Call Trace:", "kernel BUG"} {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// lineRing keeps the last lines of a stream.
+type lineRing struct {
+	mu   sync.Mutex
+	max  int
+	buf  []string
+	part string
+}
+
+func (r *lineRing) fill(rd io.Reader) {
+	b := make([]byte, 4096)
+	for {
+		n, err := rd.Read(b)
+		if n > 0 {
+			r.mu.Lock()
+			s := r.part + strings.ReplaceAll(string(b[:n]), "\r", "")
+			lines := strings.Split(s, "\n")
+			r.part = lines[len(lines)-1]
+			for _, l := range lines[:len(lines)-1] {
+				r.buf = append(r.buf, l)
+			}
+			if len(r.buf) > r.max {
+				r.buf = append([]string(nil), r.buf[len(r.buf)-r.max:]...)
+			}
+			r.mu.Unlock()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (r *lineRing) lines() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := append([]string(nil), r.buf...)
+	if r.part != "" {
+		out = append(out, r.part)
+	}
+	return out
+}
+
+// tail returns the first line that matches, and the few after it, or the
+// last line when none does.
+func (r *lineRing) tail(match func(string) bool) string {
+	ls := r.lines()
+	for i, l := range ls {
+		if match(l) {
+			return strings.Join(ls[i:min(i+3, len(ls))], " | ")
+		}
+	}
+	if len(ls) > 0 {
+		return ls[len(ls)-1]
+	}
+	return ""
+}
+
+// ProbeKVM reports whether /dev/kvm can be opened.
+func ProbeKVM() error {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
