@@ -25,6 +25,7 @@ type Invocation struct {
 	// suite is set when the invocation runs more than one script (or one
 	// script in several families).
 	suite bool
+	vms   *vmPool // the run's virtual machines (--kernel)
 }
 
 // Extras are godrill's own flags, beyond the reference's.
@@ -40,12 +41,14 @@ type Extras struct {
 	Format   string        // --format text|tap|json
 	Timeout  time.Duration // --timeout per script
 	Versions []string      // from --ip_version=a,b or all
+	VM       VMOptions     // --kernel, --modules, --vm-accel, --vm-time, --shard
 }
 
 // godrillFlags take a value unless listed in godrillBool.
 var godrillFlags = map[string]bool{
 	"trace": true, "diagram": true, "ascii": true, "pcap": true, "json": true, "svg": true, "j": true,
 	"jobs": true, "junit": true, "format": true, "timeout": true,
+	"kernel": true, "modules": true, "vm-accel": true, "vm-time": true, "shard": true,
 }
 var godrillBool = map[string]bool{"trace": true, "diagram": true, "ascii": true}
 
@@ -139,6 +142,8 @@ func (e *Extras) set(name, value string) error {
 		e.Format = value
 	case "timeout":
 		e.Timeout, err = time.ParseDuration(value)
+	case "kernel", "modules", "vm-accel", "vm-time", "shard":
+		return e.VM.set(name, value)
 	}
 	if err != nil {
 		return fmt.Errorf("bad value for --%s: %v", name, err)

@@ -42,6 +42,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case name == "packetdrill":
 		return cmdRun(args, stdout, stderr)
+	case args[0] == vmAgentArg:
+		return vmAgentMain(stderr)
 	case args[0] == "run":
 		return cmdRun(args[1:], stdout, stderr)
 	case args[0] == "parse":
@@ -103,6 +105,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// straight on the terminal, its exit code the script's.
 	if len(jobs) == 1 && len(inv.Files) == 1 && !isDir(inv.Files[0]) &&
 		inv.Extras.Format == "" && inv.Extras.JUnit == "" {
+		if jobs[0].kernel != "" {
+			return runSingleVM(ctx, inv, jobs[0], stdout, stderr)
+		}
 		return runSingle(ctx, inv, jobs[0], stdout, stderr)
 	}
 	return runSuite(ctx, inv, jobs, stdout, stderr)

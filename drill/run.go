@@ -47,6 +47,7 @@ type Result struct {
 	Stderr    string
 	FirstErr  string // the first line of the failure report
 	TimedOut  bool
+	Kernel    string // the guest kernel's release for a run in a VM (vm.go); "host" in a kernel matrix
 	// MaxRSSKiB is the peak resident memory of the sandboxed child (the
 	// largest of it and the processes it waited for), from wait4.
 	MaxRSSKiB int64

@@ -16,13 +16,13 @@ import (
 	"golang.org/x/term"
 
 	"github.com/godrill/godrill/runtime"
-	"github.com/godrill/godrill/tun"
 )
 
 // job is one (script, address family) run.
 type job struct {
 	path      string
 	ipVersion string // "" = as the flags say
+	kernel    string // a kernel image to run in (vm.go); "" = the host
 }
 
 // expandJobs lists the runs: directories are walked for *.pkt, and each
@@ -46,7 +46,7 @@ func expandJobs(inv *Invocation) ([]job, error) {
 			}
 		}
 	}
-	return jobs, nil
+	return planJobs(inv, jobs), nil
 }
 
 // scriptPaths expands directories (recursively, *.pkt, sorted) and keeps
@@ -102,6 +102,7 @@ const (
 // for a job that has not finished (or never started).
 type suite struct {
 	jobs    []job
+	kernels []string // --kernel, for the matrix (vm_matrix.go)
 	results []*Result
 	start   time.Time
 	elapsed time.Duration
@@ -127,15 +128,16 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 		fmt.Fprintf(stderr, "godrill: unknown --format %q (want text, tap or json)\n", format)
 		return runtime.ExitSetup
 	}
-	if err := tun.Preflight(); err != nil {
+	if err := prepareRun(ctx, inv, jobs, stderr); err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup
 	}
+	defer inv.closeVMs()
 	n := inv.Extras.Jobs
 	if n <= 0 {
 		n = goruntime.NumCPU()
 	}
-	s := &suite{jobs: jobs, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format}
+	s := &suite{jobs: jobs, kernels: inv.Extras.VM.Kernels, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format}
 	// The live line goes where a person is looking: stdout for the text
 	// report, stderr when stdout carries TAP or JSON.
 	switch {
@@ -154,7 +156,7 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 		wg.Go(func() {
 			for i := range work {
 				j := jobs[i]
-				res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
+				res, err := runJob(ctx, inv, j)
 				if err != nil {
 					res.Passed, res.ExitCode = false, runtime.ExitSetup
 					res.FirstErr = fmt.Sprintf("%s: %v", j.path, err)
@@ -204,6 +206,7 @@ feed:
 	switch format {
 	case formatText:
 		s.writeSummary(stdout)
+		s.writeMatrix(stdout)
 	case formatTAP:
 		s.writeTAPTail(stdout)
 	case formatJSON:
@@ -251,7 +254,7 @@ func resultLine(r *Result) string {
 	if !r.Passed {
 		verdict = "FAIL"
 	}
-	return fmt.Sprintf("%-4s %s (%s) %.3fs", verdict, r.Path, r.IPVersion, r.Duration.Seconds())
+	return fmt.Sprintf("%-4s %s (%s) %.3fs", verdict, r.Path, r.variant(), r.Duration.Seconds())
 }
 
 // drawLive redraws the live progress line; s.mu is held.
@@ -320,7 +323,7 @@ func (s *suite) writeSummary(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, r := range s.results {
 		if r != nil && !r.Passed {
-			fmt.Fprintf(w, "FAIL %s (%s): %s\n", r.Path, r.IPVersion, firstErr(r))
+			fmt.Fprintf(w, "FAIL %s (%s): %s\n", r.Path, r.variant(), firstErr(r))
 		}
 	}
 }

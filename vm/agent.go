@@ -154,4 +154,3 @@ func Shutdown() {
 	unix.Sync()
 	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
 }
-
