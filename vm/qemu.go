@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	}
 	defer conW.Close()
 
-	cmdline := "console=ttyS0 panic=-1 loglevel=4 rdinit=" + cfg.Init
+	cmdline := "console=ttyS0 panic=-1 loglevel=4 mitigations=off rdinit=" + cfg.Init
 	if len(cfg.InitArgs) > 0 {
 		cmdline += " -- " + strings.Join(cfg.InitArgs, " ")
 	}
@@ -175,7 +175,7 @@ func (m *Machine) explain(err error) error {
 	if s := strings.TrimSpace(m.stderr.String()); s != "" {
 		return fmt.Errorf("%v: qemu: %s", err, firstLineOf(s))
 	}
-	if tail := m.console.tail(KernelTrouble); tail != "" {
+	if tail := m.console.tail(); tail != "" {
 		return fmt.Errorf("%v: kernel: %s", err, tail)
 	}
 	return err
@@ -282,19 +282,16 @@ func (r *lineRing) lines() []string {
 	return out
 }
 
-// tail returns the first line that matches, and the few after it, or the
-// last line when none does.
-func (r *lineRing) tail(match func(string) bool) string {
+// tail sums up why a guest stopped: the kernel's panic line when there is
+// one, else its last lines.
+func (r *lineRing) tail() string {
 	ls := r.lines()
-	for i, l := range ls {
-		if match(l) {
-			return strings.Join(ls[i:min(i+3, len(ls))], " | ")
+	for i := len(ls) - 1; i >= 0; i-- {
+		if strings.Contains(ls[i], "Kernel panic") {
+			return strings.TrimSpace(ls[i])
 		}
 	}
-	if len(ls) > 0 {
-		return ls[len(ls)-1]
-	}
-	return ""
+	return strings.Join(ls[max(0, len(ls)-3):], " | ")
 }
 
 // ProbeKVM reports whether /dev/kvm can be opened.
