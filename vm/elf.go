@@ -3,7 +3,7 @@ package vm
 import (
 	"bufio"
 	"debug/elf"
-	"errors"
+	"io"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -35,12 +35,11 @@ type libResolver struct {
 
 // walk adds path's needed libraries and returns its interpreter.
 func (r *libResolver) walk(path string, top bool) (string, error) {
+	if top && !isELF(path) {
+		return "", nil // a script: its interpreter is a program of its own
+	}
 	f, err := elf.Open(path)
 	if err != nil {
-		var fe *elf.FormatError
-		if top && (errors.As(err, &fe) || strings.Contains(err.Error(), "bad magic")) {
-			return "", nil
-		}
 		return "", err
 	}
 	defer f.Close()
@@ -83,6 +82,17 @@ func (r *libResolver) walk(path string, top bool) (string, error) {
 		}
 	}
 	return interp, nil
+}
+
+func isELF(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var magic [4]byte
+	_, err = io.ReadFull(f, magic[:])
+	return err == nil && string(magic[:]) == elf.ELFMAG
 }
 
 // find looks a library up like the loader does, keeping only files of the
