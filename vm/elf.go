@@ -3,8 +3,8 @@ package vm
 import (
 	"bufio"
 	"debug/elf"
-	"io"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"

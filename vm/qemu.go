@@ -97,7 +97,7 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	}
 	defer conW.Close()
 
-	cmdline := "console=ttyS0 panic=-1 loglevel=4 mitigations=off rdinit=" + cfg.Init
+	cmdline := "console=ttyS0 panic=-1 loglevel=4 mitigations=off nokaslr norandmaps rdinit=" + cfg.Init
 	if len(cfg.InitArgs) > 0 {
 		cmdline += " -- " + strings.Join(cfg.InitArgs, " ")
 	}
