@@ -26,7 +26,9 @@ packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_i
 godrill flags: --trace --diagram [--ascii] --svg FILE --pcap FILE --json FILE --timeout DUR -j N
   --junit FILE --format text|tap|json, --ip_version=ipv4,ipv6 or all,
   --syscall_timeout DUR (a call without "..." that blocks; default 10s),
-  --command_timeout DUR (shell commands; default 60s)
+  --command_timeout DUR (shell commands; default 60s),
+  --kernel IMAGE[,IMAGE|host...] (run in a VM per kernel) --modules DIR --vm-accel auto|kvm|tcg
+  --vm-time virtual|real --shard K/N
   (in a suite, --pcap/--json/--svg files are named per run: FILE.SCRIPT.FAMILY.EXT)
 exit codes: 0 pass, 1 the kernel differed from the script, 2 the script is invalid,
   3 godrill could not run (not root, no /dev/net/tun, bad flags)
