@@ -107,7 +107,11 @@ func TestVMScriptsBothKernels(t *testing.T) {
 	var rep struct {
 		Passed, Failed int
 		Results        []struct {
-			Path, IPVersion, Kernel, Status, Error string
+			Path      string `json:"path"`
+			IPVersion string `json:"ip_version"`
+			Kernel    string `json:"kernel"`
+			Status    string `json:"status"`
+			Error     string `json:"error"`
 		}
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
