@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -242,6 +243,10 @@ func KernelTrouble(line string) bool {
 	return false
 }
 
+// terminalCodes are the firmware's screen controls and carriage returns,
+// dropped from console lines.
+var terminalCodes = regexp.MustCompile(`\x1b(\[[0-9;?]*[A-Za-z]|[A-Za-z])|\r`)
+
 // lineRing keeps the last lines of a stream.
 type lineRing struct {
 	mu   sync.Mutex
@@ -256,7 +261,7 @@ func (r *lineRing) fill(rd io.Reader) {
 		n, err := rd.Read(b)
 		if n > 0 {
 			r.mu.Lock()
-			s := r.part + strings.ReplaceAll(string(b[:n]), "\r", "")
+			s := r.part + terminalCodes.ReplaceAllString(string(b[:n]), "")
 			lines := strings.Split(s, "\n")
 			r.part = lines[len(lines)-1]
 			for _, l := range lines[:len(lines)-1] {
