@@ -278,3 +278,12 @@ func TestFramesSurviveNoise(t *testing.T) {
 		t.Errorf("end: %v", err)
 	}
 }
+
+func TestConsoleLinesWithoutTerminalCodes(t *testing.T) {
+	r := &lineRing{max: 10}
+	r.fill(strings.NewReader("Probing EDD (edd=off to disable)... ok\r\n\x1bc\x1b[?7l\x1b[2J[    0.0] Linux\n"))
+	got := strings.Join(r.lines(), "|")
+	if want := "Probing EDD (edd=off to disable)... ok|[    0.0] Linux"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

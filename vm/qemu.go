@@ -37,7 +37,10 @@ type Config struct {
 	// 1 ns per instruction and jumps over idle periods, so the host's load
 	// cannot move the guest's notion of time.
 	VirtualTime bool
-	MemoryMiB   int           // default 512
+	MemoryMiB   int // default 512
+	// CPUs is the number of virtual CPUs, default 1 (with -icount, qemu
+	// 7.2 did not bring a second one up: the boot hung).
+	CPUs        int
 	Qemu        string        // default qemu-system-x86_64 in PATH
 	BootTimeout time.Duration // until the agent's hello (default 60s)
 }
@@ -78,6 +81,9 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	if cfg.MemoryMiB == 0 {
 		cfg.MemoryMiB = 512
 	}
+	if cfg.CPUs == 0 {
+		cfg.CPUs = 1
+	}
 	if cfg.BootTimeout == 0 {
 		cfg.BootTimeout = 60 * time.Second
 	}
@@ -104,7 +110,7 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	}
 	args := []string{
 		"-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
-		"-machine", "pc", "-m", fmt.Sprint(cfg.MemoryMiB), "-smp", "1",
+		"-machine", "pc", "-m", fmt.Sprint(cfg.MemoryMiB), "-smp", fmt.Sprint(cfg.CPUs),
 		"-kernel", cfg.Kernel.Image, "-initrd", "/proc/self/fd/4", "-append", cmdline,
 		// ttyS0: the kernel's console, read for its log; ttyS1: the agent.
 		"-chardev", "file,id=con,path=/proc/self/fd/3", "-serial", "chardev:con",
@@ -261,11 +267,10 @@ func (r *lineRing) fill(rd io.Reader) {
 		n, err := rd.Read(b)
 		if n > 0 {
 			r.mu.Lock()
-			s := r.part + terminalCodes.ReplaceAllString(string(b[:n]), "")
-			lines := strings.Split(s, "\n")
+			lines := strings.Split(r.part+string(b[:n]), "\n")
 			r.part = lines[len(lines)-1]
 			for _, l := range lines[:len(lines)-1] {
-				r.buf = append(r.buf, l)
+				r.buf = append(r.buf, terminalCodes.ReplaceAllString(l, ""))
 			}
 			if len(r.buf) > r.max {
 				r.buf = append([]string(nil), r.buf[len(r.buf)-r.max:]...)
@@ -283,7 +288,7 @@ func (r *lineRing) lines() []string {
 	defer r.mu.Unlock()
 	out := append([]string(nil), r.buf...)
 	if r.part != "" {
-		out = append(out, r.part)
+		out = append(out, terminalCodes.ReplaceAllString(r.part, ""))
 	}
 	return out
 }
