@@ -221,15 +221,7 @@ func TestVMDeterminism(t *testing.T) {
 			continue
 		}
 		for k := range times {
-			// Packets and calls meet the 20 µs goal. A shell command's
-			// time still varies by up to ~130 µs between runs (measured
-			// at 22:30 on 2026-12-01; the cause is not found yet), so
-			// commands get a wider bound, reported rather than hidden.
-			limit := 20e-6
-			if strings.Contains(keys[k], " command ") {
-				limit = 500e-6
-			}
-			if d := math.Abs(times[k] - times0[k]); d > limit {
+			if d := math.Abs(times[k] - times0[k]); d > 20e-6 {
 				t.Errorf("run %d: event %s at %.6f, run 0 at %.6f (%.0f µs apart)", i, keys[k], times[k], times0[k], d*1e6)
 			}
 		}
