@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/godrill/godrill/runtime"
+	"github.com/godrill/godrill/vm"
 )
 
 // Flag is one packetdrill flag as given on the command line.
@@ -26,6 +27,8 @@ type Invocation struct {
 	// script in several families).
 	suite bool
 	vms   *vmPool // the run's virtual machines (--kernel)
+	// vmExtra adds to each guest image (godrill vm: the command and --include).
+	vmExtra func(*vm.Initramfs) error
 }
 
 // Extras are godrill's own flags, beyond the reference's.

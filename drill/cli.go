@@ -17,6 +17,7 @@ import (
 const usage = `usage:
   godrill run [flags] SCRIPT.pkt|DIR...   run scripts against the kernel, each in its own namespace
   godrill parse [-D NAME=VALUE] FILE...    check scripts' syntax only
+  godrill vm --kernel IMAGE [--include PATH]... -- COMMAND...   run a command in a guest of IMAGE
   godrill [packetdrill flags] SCRIPT.pkt   drop-in for packetdrill (also when invoked as "packetdrill")
 
 packetdrill flags: --ip_version=ipv4|ipv6|ipv4-mapped-ipv6 --local_ip --remote_ip --gateway_ip
@@ -46,6 +47,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args, stdout, stderr)
 	case args[0] == vmAgentArg:
 		return vmAgentMain(stderr)
+	case args[0] == "vm":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		return cmdVM(ctx, args[1:], stdout, stderr)
 	case args[0] == "run":
 		return cmdRun(args[1:], stdout, stderr)
 	case args[0] == "parse":

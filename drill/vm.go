@@ -374,7 +374,8 @@ type vmRequest struct {
 	Path      string        `json:"path"`
 	IPVersion string        `json:"ip_version"`
 	Timeout   time.Duration `json:"timeout"`
-	Files     []string      `json:"files"` // guest files to send back (--pcap, --json, --svg)
+	Files     []string      `json:"files"`          // guest files to send back (--pcap, --json, --svg)
+	Exec      []string      `json:"exec,omitempty"` // instead of a script: a command (godrill vm)
 }
 
 type vmReply struct {
@@ -485,6 +486,12 @@ func vmAgentMain(stderr io.Writer) int {
 		if err := agent.Receive(&req); err != nil {
 			vm.Shutdown()
 			return 0
+		}
+		if len(req.Exec) > 0 {
+			reply := serveExec(context.Background(), req)
+			reply.Kernel = agent.KernelTroubleSince()
+			agent.Send(reply)
+			continue
 		}
 		agent.Send(serveRequest(req, agent))
 	}

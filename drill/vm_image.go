@@ -18,6 +18,7 @@ var vmTools = []string{
 	"echo", "printf", "true", "false", "test", "[", "sed", "awk", "head", "tail", "wc", "cut", "tr",
 	"sort", "uniq", "ls", "env", "expr", "seq", "timeout", "kill", "mkdir", "rm", "cp", "mv", "ps",
 	"date", "tee", "xargs", "basename", "dirname", "readlink", "stat", "touch", "chmod", "ln",
+	"uname", "find", "diff", "od", "id", "nproc", "unshare", "nsenter", "ifconfig", "route",
 }
 
 // vmModules are the modules scripts need when the kernel does not have
@@ -71,6 +72,11 @@ func buildInitramfs(k *vm.Kernel, inv *Invocation, jobs []job) ([]byte, string, 
 	if err := addScripts(fs, inv, jobs); err != nil {
 		return nil, "", err
 	}
+	if inv.vmExtra != nil {
+		if err := inv.vmExtra(fs); err != nil {
+			return nil, "", err
+		}
+	}
 	data, err := fs.Archive()
 	return data, exe, err
 }
@@ -107,6 +113,9 @@ func addModules(fs *vm.Initramfs, k *vm.Kernel) error {
 func addScripts(fs *vm.Initramfs, inv *Invocation, jobs []job) error {
 	dirs := map[string]bool{}
 	for _, j := range jobs {
+		if j.path == "" {
+			continue // godrill vm: a command, no script
+		}
 		abs, err := filepath.Abs(j.path)
 		if err != nil {
 			return err

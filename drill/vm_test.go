@@ -346,3 +346,20 @@ func TestVMSIGKILL(t *testing.T) {
 	}
 	t.Errorf("qemu %v still running 10s after godrill was killed", qemus)
 }
+
+// TestVMExec runs a command in a guest: its output and exit code come
+// back, and it runs on the guest's kernel.
+func TestVMExec(t *testing.T) {
+	images := needVM(t)
+	out, stderr, code := runGodrill(t, "..", "vm", "--kernel", images[1], "--vm-accel", "tcg", "--",
+		"sh", "-c", "uname -r; echo to-stderr >&2; exit 4")
+	if code != 4 {
+		t.Errorf("exit code %d, want 4\n%s%s", code, out, stderr)
+	}
+	if strings.TrimSpace(out) != vmKernels[1] {
+		t.Errorf("stdout %q, want the guest's release %s", out, vmKernels[1])
+	}
+	if !strings.Contains(stderr, "to-stderr") {
+		t.Errorf("stderr %q", stderr)
+	}
+}

@@ -27,8 +27,8 @@ type Agent struct {
 	kmsg   int // /dev/kmsg, non-blocking; -1 when absent
 }
 
-// StartAgent prepares the guest as its init: mounts /proc, /sys, /dev and
-// a /tmp, loads the modules in ModuleDir, and opens the agent port. The
+// StartAgent prepares the guest as its init: mounts /proc, /sys and /dev,
+// loads the modules in ModuleDir, and opens the agent port. The
 // hello frame (with any error) is the caller's to send.
 func StartAgent() (*Agent, error) {
 	a := &Agent{kmsg: -1}
@@ -36,8 +36,8 @@ func StartAgent() (*Agent, error) {
 		{"devtmpfs", "/dev", "devtmpfs"},
 		{"proc", "/proc", "proc"},
 		{"sysfs", "/sys", "sysfs"},
-		{"tmpfs", "/tmp", "tmpfs"},
-		{"tmpfs", "/run", "tmpfs"},
+		// No tmpfs on /tmp: the root is already in memory and writable,
+		// and files from the host's /tmp (scripts, programs) are there.
 	} {
 		os.MkdirAll(m.dir, 0o755)
 		if err := unix.Mount(m.src, m.dir, m.fstype, 0, ""); err != nil && err != unix.EBUSY {
