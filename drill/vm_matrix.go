@@ -80,17 +80,17 @@ func (s *suite) writeMatrix(w io.Writer) {
 	for _, r := range rows {
 		pathW, famW = max(pathW, len(r.path)), max(famW, len(r.family))
 	}
-	fmt.Fprintf(w, "\n%-*s  %-*s", pathW, "script", famW, "family")
+	line := fmt.Sprintf("%-*s  %-*s", pathW, "script", famW, "family")
 	for _, l := range labels {
-		fmt.Fprintf(w, "  %s", l)
+		line += "  " + l
 	}
-	fmt.Fprintln(w)
+	fmt.Fprintf(w, "\n%s\n", line)
 	for _, r := range rows {
-		fmt.Fprintf(w, "%-*s  %-*s", pathW, r.path, famW, r.family)
+		line = fmt.Sprintf("%-*s  %-*s", pathW, r.path, famW, r.family)
 		for i, c := range r.cells {
-			fmt.Fprintf(w, "  %-*s", len(labels[i]), verdictOf(c))
+			line += fmt.Sprintf("  %-*s", len(labels[i]), verdictOf(c))
 		}
-		fmt.Fprintln(w)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	var diff []*matrixRow
 	for _, r := range rows {
