@@ -404,7 +404,15 @@ func (p *vmPool) run(ctx context.Context, j job) (Result, error) {
 	}
 	req, outputs := p.request(j, vk)
 	var reply vmReply
-	err = m.Call(req, &reply, vmHostLimit(req.Timeout))
+	err = m.Call(ctx, req, &reply, vmHostLimit(req.Timeout))
+	if err != nil && ctx.Err() != nil {
+		p.discard(vk, m)
+		res.Duration = time.Since(start)
+		res.ExitCode = runtime.ExitKernel
+		res.FirstErr = fmt.Sprintf("%s: stopped before it finished (interrupted)", j.path)
+		res.Output = res.FirstErr + "\n"
+		return res, nil
+	}
 	if err != nil {
 		// The guest died (panic) or hung: this script fails with the
 		// kernel's last lines; the next one gets a fresh machine.

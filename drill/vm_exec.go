@@ -102,7 +102,7 @@ func cmdVM(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	dir, _ := os.Getwd()
 	var reply vmReply
-	if err := m.Call(vmRequest{Dir: dir, Exec: append([]string{prog}, command[1:]...), Timeout: inv.Extras.Timeout},
+	if err := m.Call(ctx, vmRequest{Dir: dir, Exec: append([]string{prog}, command[1:]...), Timeout: inv.Extras.Timeout},
 		&reply, inv.Extras.Timeout); err != nil {
 		fmt.Fprintf(stderr, "godrill vm: guest kernel %s: %v\n", vk.kernel.Name(), err)
 		return runtime.ExitSetup

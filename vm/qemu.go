@@ -198,9 +198,10 @@ func (m *Machine) explain(err error) error {
 }
 
 // Call sends a request and waits for the reply, at most timeout (0: no
-// bound). A guest that dies or stops answering is an error carrying the
-// kernel's last lines; the machine is unusable afterwards.
-func (m *Machine) Call(req, reply any, timeout time.Duration) error {
+// bound) and until ctx is done. A guest that dies or stops answering is an
+// error carrying the kernel's last lines; after an error the machine is
+// unusable (stopped when ctx ends or the time is up).
+func (m *Machine) Call(ctx context.Context, req, reply any, timeout time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := WriteFrame(m.in, req); err != nil {
@@ -224,6 +225,9 @@ func (m *Machine) Call(req, reply any, timeout time.Duration) error {
 	case <-limit:
 		m.Close()
 		return m.explain(fmt.Errorf("guest did not answer within %v", timeout))
+	case <-ctx.Done():
+		m.Close()
+		return ctx.Err()
 	}
 }
 
