@@ -168,7 +168,8 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	case <-time.After(cfg.BootTimeout):
 		err = fmt.Errorf("guest did not come up within %v", cfg.BootTimeout)
 	case <-ctx.Done():
-		err = ctx.Err()
+		m.Close()
+		return nil, errors.New("interrupted while the guest booted")
 	}
 	if err == nil && m.Hello.Error != "" {
 		err = errors.New(m.Hello.Error)
