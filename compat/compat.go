@@ -24,10 +24,15 @@ const (
 	// Ksft is ksft_runner.sh up to Linux 6.14: ipv4 and ipv6, every script
 	// in both.
 	Ksft Style = "ksft"
-	// KsftTFO is the current ksft_runner.sh: its variants also define
+	// KsftTFO is ksft_runner.sh from Linux 6.15: its variants also define
 	// TFO_COOKIE and TFO_COOKIE_ZERO, and a script with a --ip_version=
 	// option line runs in that variant only.
 	KsftTFO Style = "ksft-tfo"
+	// KsftMapped is the current ksft_runner.sh (Linux 7.0, "selftests/net:
+	// packetdrill: add ipv4-mapped-ipv6 tests"): KsftTFO's conventions with
+	// a third family, ipv4-mapped-ipv6, for every script without its own
+	// --ip_version= line.
+	KsftMapped Style = "ksft-mapped"
 )
 
 // Variant is one address family of a runner with the flags it passes.
@@ -51,6 +56,13 @@ var (
 		"-D", "TFO_COOKIE_ZERO=82af1a8f9a205c34", "-D", "CMSG_LEVEL_IP=SOL_IPV6",
 		"-D", "CMSG_TYPE_RECVERR=IPV6_RECVERR")
 
+	// The ipv4-mapped-ipv6 variant could not be read from the kernel tree
+	// here; these are the ipv4 variant's addresses and cookies with the IPv6
+	// socket-level symbols, as run_all.py's mapped variant has them.
+	ksftMappedV6 = append(append([]string{"--ip_version=ipv4-mapped-ipv6"}, ksftV4[1:5]...),
+		"-D", "TFO_COOKIE=3021b9d889017eeb", "-D", "TFO_COOKIE_ZERO=b7c12350a90dc8f5",
+		"-D", "CMSG_LEVEL_IP=SOL_IPV6", "-D", "CMSG_TYPE_RECVERR=IPV6_RECVERR")
+
 	gtestsV4 = []string{"--send_omit_free", "--ip_version=ipv4", "--local_ip=192.168.0.1",
 		"--gateway_ip=192.168.0.1", "--netmask_ip=255.255.0.0", "--remote_ip=192.0.2.1",
 		"-D", "TFO_COOKIE=3021b9d889017eeb", "-D", "CODE=host_unreachable",
@@ -72,6 +84,8 @@ func Variants(s Style) []Variant {
 		return []Variant{{"ipv4", ksftV4}, {"ipv6", ksftV6}}
 	case KsftTFO:
 		return []Variant{{"ipv4", ksftTFOV4}, {"ipv6", ksftTFOV6}}
+	case KsftMapped:
+		return []Variant{{"ipv4", ksftTFOV4}, {"ipv6", ksftTFOV6}, {"ipv4-mapped-ipv6", ksftMappedV6}}
 	}
 	return []Variant{{"ipv4", gtestsV4}, {"ipv4-mapped-v6", gtestsV4Mapped}, {"ipv6", gtestsV6}}
 }
@@ -84,7 +98,7 @@ func Applies(s Style, v Variant, script string) bool {
 	switch s {
 	case Ksft:
 		return true
-	case KsftTFO:
+	case KsftTFO, KsftMapped:
 		ipv := scriptIPVersions(script)
 		return len(ipv) != 1 || ipv[0] == v.Name
 	}
@@ -113,13 +127,17 @@ func scriptIPVersions(script string) []string {
 }
 
 // DetectStyle picks the style of a corpus directory: the kernel's when a
-// ksft_runner.sh sits in it (or above it) — the current one when it defines
-// TFO_COOKIE — Google's otherwise.
+// ksft_runner.sh sits in it (or above it) — by what that runner mentions:
+// the ipv4-mapped-ipv6 family, else TFO_COOKIE, else neither — Google's
+// otherwise.
 func DetectStyle(dir string) Style {
 	d, _ := filepath.Abs(dir)
 	for d != "/" && d != "." {
 		if data, err := os.ReadFile(filepath.Join(d, "ksft_runner.sh")); err == nil {
-			if strings.Contains(string(data), "TFO_COOKIE") {
+			switch {
+			case strings.Contains(string(data), "ipv4-mapped-ipv6"):
+				return KsftMapped
+			case strings.Contains(string(data), "TFO_COOKIE"):
 				return KsftTFO
 			}
 			return Ksft

@@ -47,6 +47,40 @@ func TestJobsFollowRunnerConventions(t *testing.T) {
 	}
 }
 
+// TestKsftMappedVariants: the current ksft_runner.sh runs a script without
+// an --ip_version= line in ipv4, ipv6 and ipv4-mapped-ipv6, and one with
+// such a line (any of the three) in that family only.
+func TestKsftMappedVariants(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "ksft_runner.sh"),
+		[]byte("-D TFO_COOKIE=3021b9d889017eeb\n[ipv4-mapped-ipv6]=\"--ip_version=ipv4-mapped-ipv6\"\n"), 0o755)
+	os.WriteFile(filepath.Join(dir, "a.pkt"), []byte("// no family line\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.pkt"), []byte("--ip_version=ipv4-mapped-ipv6\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "c.pkt"), []byte("--ip_version=ipv6\n"), 0o644)
+	jobs, err := Jobs(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, j := range jobs {
+		got = append(got, j.Key())
+		if j.Style != KsftMapped {
+			t.Errorf("%s: style %s, want %s", j.Key(), j.Style, KsftMapped)
+		}
+	}
+	want := "a.pkt ipv4,a.pkt ipv6,a.pkt ipv4-mapped-ipv6,b.pkt ipv4-mapped-ipv6,c.pkt ipv6"
+	if strings.Join(got, ",") != want {
+		t.Errorf("jobs:\n got %s\nwant %s", strings.Join(got, ","), want)
+	}
+	for _, j := range jobs {
+		args := strings.Join(j.Variant.Args, " ")
+		if j.Variant.Name == "ipv4-mapped-ipv6" && (!strings.HasPrefix(args, "--ip_version=ipv4-mapped-ipv6 --local_ip=192.168.0.1") ||
+			!strings.Contains(args, "CMSG_LEVEL_IP=SOL_IPV6") || strings.Contains(args, "--mtu")) {
+			t.Errorf("mapped variant args: %s", args)
+		}
+	}
+}
+
 func TestAgree(t *testing.T) {
 	r := Row{Godrill: Result{Verdict: Fail}, Reference: Result{Verdict: Timeout}}
 	if !r.Agree() {

@@ -87,6 +87,7 @@ func childMain(args []string, stdout, stderr io.Writer) int {
 		Stderr:    stderr,
 		Observers: obs,
 	}
+	opts.Hold = inv.Extras.holdHook(path, script, cfg.CommandTimeout, stdout)
 	if inv.Extras.wantsState() {
 		opts.StateProbe = tcpStateProbe
 	}
@@ -159,6 +160,9 @@ func loadScript(path string, inv *Invocation, stderr io.Writer) (*parser.Script,
 			fmt.Fprintf(stderr, "%s: %v\n", o.Pos, err)
 			return nil, nil, runtime.ExitScript
 		}
+	}
+	if code := refusePSP(script, cfg, stderr); code != 0 {
+		return nil, nil, code
 	}
 	if err := cfg.Check(); err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)

@@ -71,10 +71,7 @@ func (s *suite) indexOf(j job) int {
 }
 
 func versionOf(j job) string {
-	if j.ipVersion == "" {
-		return "default"
-	}
-	return j.ipVersion
+	return familyName(&Invocation{}, j.ipVersion)
 }
 
 // --- JSON ------------------------------------------------------------------

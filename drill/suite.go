@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/godrill/godrill/parser"
 	"github.com/godrill/godrill/runtime"
 )
 
@@ -114,6 +115,29 @@ type suite struct {
 	out, progress  io.Writer // report stream; live line (nil: none)
 	format         string
 	liveLineLength int
+	inv            *Invocation
+	running        map[int]bool // jobs under way, for the live line
+	checked        map[string]string
+}
+
+// scriptError checks a script once (syntax, system calls, inline code)
+// and returns its errors in the long form, or "".
+func (s *suite) scriptError(path string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if msg, ok := s.checked[path]; ok {
+		return msg
+	}
+	cfg := runtime.DefaultConfig(runtime.IPv4)
+	for _, f := range s.inv.Flags {
+		cfg.Set(f.Name, f.Value, true)
+	}
+	msg := ""
+	if _, err := checkScript(path, cfg.Defines); err != nil {
+		msg = withNewline(parser.FormatError(err))
+	}
+	s.checked[path] = msg
+	return msg
 }
 
 // runSuite runs jobs, inv.Extras.Jobs at a time, shows progress, and writes
@@ -137,7 +161,8 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 	if n <= 0 {
 		n = goruntime.NumCPU()
 	}
-	s := &suite{jobs: jobs, kernels: inv.Extras.VM.Kernels, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format}
+	s := &suite{jobs: jobs, kernels: inv.Extras.VM.Kernels, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format,
+		inv: inv, running: map[int]bool{}, checked: map[string]string{}}
 	// The live line goes where a person is looking: stdout for the text
 	// report, stderr when stdout carries TAP or JSON.
 	switch {
@@ -156,7 +181,17 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 		wg.Go(func() {
 			for i := range work {
 				j := jobs[i]
-				res, err := runJob(ctx, inv, j)
+				s.mu.Lock()
+				s.running[i] = true
+				s.mu.Unlock()
+				res, err := Result{}, error(nil)
+				if bad := s.scriptError(j.path); bad != "" {
+					// The script's own fault: nothing is run.
+					res = Result{Path: j.path, IPVersion: familyName(inv, j.ipVersion), ExitCode: runtime.ExitScript,
+						Output: bad, Stderr: bad, FirstErr: firstLine(bad)}
+				} else {
+					res, err = s.runJob(ctx, j)
+				}
 				if err != nil {
 					res.Passed, res.ExitCode = false, runtime.ExitSetup
 					res.FirstErr = fmt.Sprintf("%s: %v", j.path, err)
@@ -203,10 +238,15 @@ feed:
 	s.interrupted = ctx.Err() != nil
 	s.clearLive()
 	code := s.exitCode()
+	if s.interrupted {
+		code = exitInterrupted
+	}
 	switch format {
 	case formatText:
-		s.writeSummary(stdout)
-		s.writeMatrix(stdout)
+		if !inv.Extras.Quiet || code != 0 {
+			s.writeSummary(stdout)
+			s.writeMatrix(stdout)
+		}
 	case formatTAP:
 		s.writeTAPTail(stdout)
 	case formatJSON:
@@ -225,11 +265,27 @@ feed:
 	return code
 }
 
+// runJob runs one job of the suite. A script that ends by holding itself
+// open (a final long sleep, the packetdrill idiom for looking at a
+// connection) has nobody to look at it in a suite: the child drops that
+// sleep, so the run passes when everything before it passed, as in
+// drill.TestScripts, instead of sleeping into the command timeout.
+func (s *suite) runJob(ctx context.Context, j job) (Result, error) {
+	inv := s.inv
+	if HoldsOpen(j.path) {
+		run := *s.inv
+		run.Extras.EndHold = true
+		inv = &run
+	}
+	return runOnKernel(ctx, inv, j)
+}
+
 // finish records a result and reports it as it comes.
 func (s *suite) finish(i int, res *Result) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.results[i] = res
+	delete(s.running, i)
 	s.done++
 	if !res.Passed {
 		s.failed++
@@ -237,10 +293,15 @@ func (s *suite) finish(i int, res *Result) {
 	s.clearLive()
 	switch s.format {
 	case formatText:
-		// On a terminal only failures scroll by; elsewhere (CI logs) every
-		// script gets a line.
-		if s.progress == nil || !res.Passed {
+		// One line per run, then what the run printed (--trace, --diagram,
+		// -v), whole, so that parallel runs never interleave; a failure
+		// also shows its whole report.
+		if !s.inv.Extras.Quiet || !res.Passed {
 			fmt.Fprintln(s.out, resultLine(res))
+			fmt.Fprint(s.out, indentBlock(res.Stdout))
+		}
+		if !res.Passed {
+			fmt.Fprint(s.out, indentBlock(res.Stderr))
 		}
 	case formatTAP:
 		s.tapNum++
@@ -249,12 +310,70 @@ func (s *suite) finish(i int, res *Result) {
 	s.drawLive()
 }
 
+// resultLine is a run's one line: verdict, script, family, duration.
 func resultLine(r *Result) string {
 	verdict := "ok"
 	if !r.Passed {
 		verdict = "FAIL"
 	}
-	return fmt.Sprintf("%-4s %s (%s) %.3fs", verdict, r.Path, r.variant(), r.Duration.Seconds())
+	line := fmt.Sprintf("%-4s %s  %s  %.2fs", verdict, r.Path, r.variant(), r.Duration.Seconds())
+	if r.Held {
+		line += "  (held open, then ended)"
+	}
+	return line
+}
+
+// indentBlock indents a run's output under its result line, ending in a
+// newline.
+func indentBlock(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	for line := range strings.Lines(s + "\n") {
+		b.WriteString("    " + line)
+	}
+	return b.String()
+}
+
+// commandTimeout is --command_timeout as the command line sets it.
+func (s *suite) commandTimeout() time.Duration {
+	cfg := runtime.DefaultConfig(runtime.IPv4)
+	for _, f := range s.inv.Flags {
+		cfg.Set(f.Name, f.Value, true)
+	}
+	return cfg.CommandTimeout
+}
+
+// rerun is the command line that runs just one job again.
+func (s *suite) rerun(r *Result) string {
+	args := []string{"godrill", "run"}
+	for _, f := range s.inv.Flags {
+		if f.Name != "ip_version" {
+			args = append(args, shellQuote("--"+f.Name+"="+f.Value))
+		}
+	}
+	args = append(args, "--ip_version="+r.IPVersion)
+	e := s.inv.Extras
+	if e.Trace {
+		args = append(args, "--trace")
+	}
+	if e.Diagram {
+		args = append(args, "--diagram")
+	}
+	return strings.Join(append(args, shellQuote(r.Path)), " ")
+}
+
+// shellQuote quotes a word for sh when it needs it.
+func shellQuote(w string) string {
+	if w != "" && strings.IndexFunc(w, func(c rune) bool {
+		return !(c == '/' || c == '.' || c == '-' || c == '_' || c == '=' || c == ',' || c == ':' ||
+			'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9')
+	}) < 0 {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 // drawLive redraws the live progress line; s.mu is held.
@@ -264,6 +383,18 @@ func (s *suite) drawLive() {
 	}
 	line := fmt.Sprintf("[%d/%d] %d passed, %d failed, %.1fs", s.done, len(s.jobs),
 		s.done-s.failed, s.failed, time.Since(s.start).Seconds())
+	var names []string
+	for i := range s.jobs {
+		if s.running[i] {
+			names = append(names, filepath.Base(s.jobs[i].path)+" "+familyName(s.inv, s.jobs[i].ipVersion))
+		}
+	}
+	if len(names) > 0 {
+		line += "  running: " + strings.Join(names, ", ")
+	}
+	if w := terminalWidth(s.progress); w > 0 && len(line) > w-1 {
+		line = line[:w-4] + "..."
+	}
 	pad := max(s.liveLineLength-len(line), 0)
 	fmt.Fprintf(s.progress, "\r%s%s", line, strings.Repeat(" ", pad))
 	s.liveLineLength = len(line)
@@ -323,9 +454,57 @@ func (s *suite) writeSummary(w io.Writer) {
 	fmt.Fprintln(w)
 	for _, r := range s.results {
 		if r != nil && !r.Passed {
-			fmt.Fprintf(w, "FAIL %s (%s): %s\n", r.Path, r.variant(), firstErr(r))
+			fmt.Fprintf(w, "FAIL %s  %s: %s\n", r.Path, r.variant(), firstErr(r))
+			fmt.Fprintf(w, "     rerun: %s\n", s.rerun(r))
 		}
 	}
+	if files := s.writtenFiles(); len(files) > 0 {
+		fmt.Fprintln(w, "files written:")
+		for _, f := range files {
+			fmt.Fprintf(w, "  %s\n", f)
+		}
+	}
+	if s.interrupted {
+		fmt.Fprintln(w, "interrupted")
+	}
+}
+
+// writtenFiles lists the per-run --pcap, --json and --svg files that exist.
+func (s *suite) writtenFiles() []string {
+	var files []string
+	e := s.inv.Extras
+	for i, j := range s.jobs {
+		if s.results[i] == nil {
+			continue
+		}
+		for _, f := range []string{e.PcapFile, e.JSONFile, e.SVGFile} {
+			if f == "" {
+				continue
+			}
+			if p := s.inv.perRun(f, j.path, j.ipVersion); fileExists(p) {
+				files = append(files, p)
+			}
+		}
+	}
+	return files
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// terminalWidth is the width of the terminal w writes to (0: unknown).
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return width
 }
 
 // firstErr is a failure's first error line, never empty.

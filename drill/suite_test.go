@@ -327,8 +327,11 @@ func TestSIGINT(t *testing.T) {
 		t.Fatalf("godrill did not exit within 15s of SIGINT\n%s", out.String())
 	}
 	t.Logf("interrupted with %d descendants running; output:\n%s", len(procs), out.String())
-	if cmd.ProcessState.ExitCode() == 0 {
-		t.Errorf("interrupted suite exited 0")
+	if code := cmd.ProcessState.ExitCode(); code != exitInterrupted {
+		t.Errorf("interrupted suite exited %d, want %d", code, exitInterrupted)
+	}
+	if !regexp.MustCompile(`(?m)^interrupted$`).MatchString(out.String()) {
+		t.Errorf("no \"interrupted\" line:\n%s", out.String())
 	}
 	if !regexp.MustCompile(`1 passed, 2 failed, 1 not run in [0-9.]+s \(interrupted\)`).MatchString(out.String()) {
 		t.Errorf("summary missing or wrong:\n%s\nstderr:\n%s", out.String(), errOut.String())

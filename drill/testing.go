@@ -1,13 +1,25 @@
 package drill
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/godrill/godrill/parser"
+	"github.com/godrill/godrill/runtime"
 	"github.com/godrill/godrill/tun"
 )
+
+// HoldsOpen reports whether a script ends in a shell command that only
+// sleeps for at least the default --command_timeout: packetdrill's idiom
+// for keeping a run where it is while someone looks (`+0 `+"`sleep 1000000`"+`).
+// Run it with Options.Hold to hold it instead.
+func HoldsOpen(path string) bool {
+	s, err := parser.ParseFile(path, parser.Options{})
+	return err == nil && finalSleep(s, runtime.DefaultConfig(runtime.IPv4).CommandTimeout) != nil
+}
 
 // sandboxReady records that SandboxMain ran in this process, so that the
 // children Run re-executes from this binary will run scripts.
@@ -55,7 +67,15 @@ func TestScripts(t *testing.T, pattern string, opts Options) {
 		}
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			res, err := Run(t.Context(), p, opts)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			o := opts
+			if HoldsOpen(p) {
+				// A script that ends by holding itself open passes when
+				// everything before the hold passed: end the hold at once.
+				o.Hold, o.OnHold = true, func(string) { cancel() }
+			}
+			res, err := Run(ctx, p, o)
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}

@@ -203,8 +203,8 @@ func (inv *Invocation) closeVMs() {
 	}
 }
 
-// runJob runs one job on the host or in its kernel's machine.
-func runJob(ctx context.Context, inv *Invocation, j job) (Result, error) {
+// runOnKernel runs one job on the host or in its kernel's machine.
+func runOnKernel(ctx context.Context, inv *Invocation, j job) (Result, error) {
 	if j.kernel == "" {
 		res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
 		if len(inv.Extras.VM.Kernels) > 0 {
@@ -434,6 +434,7 @@ func (p *vmPool) run(ctx context.Context, j job) (Result, error) {
 	res.Kernel = vk.kernel.Name()
 	for guest, host := range outputs {
 		if data, ok := reply.Files[guest]; ok {
+			os.MkdirAll(filepath.Dir(host), 0o755)
 			if err := os.WriteFile(host, data, 0o644); err != nil {
 				return res, err
 			}
@@ -586,7 +587,7 @@ func runSingleVM(ctx context.Context, inv *Invocation, j job, stdout, stderr io.
 		return runtime.ExitSetup
 	}
 	defer inv.closeVMs()
-	res, err := runJob(ctx, inv, j)
+	res, err := runOnKernel(ctx, inv, j)
 	if err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup
@@ -598,5 +599,8 @@ func runSingleVM(ctx context.Context, inv *Invocation, j job, stdout, stderr io.
 	}
 	io.WriteString(stdout, strings.TrimSuffix(res.Output, res.Stderr))
 	io.WriteString(stderr, res.Stderr)
+	if !inv.Extras.Quiet {
+		fmt.Fprintln(stdout, resultLine(&res))
+	}
 	return res.Exit()
 }

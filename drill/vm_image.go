@@ -18,7 +18,7 @@ var vmTools = []string{
 	"echo", "printf", "true", "false", "test", "[", "sed", "awk", "head", "tail", "wc", "cut", "tr",
 	"sort", "uniq", "ls", "env", "expr", "seq", "timeout", "kill", "mkdir", "rm", "cp", "mv", "ps",
 	"date", "tee", "xargs", "basename", "dirname", "readlink", "stat", "touch", "chmod", "ln",
-	"uname", "find", "diff", "od", "id", "nproc", "unshare", "nsenter", "ifconfig", "route",
+	"uname", "find", "diff", "od", "id", "nproc", "unshare", "nsenter", "ifconfig", "route", "netstat",
 }
 
 // vmModules are the modules scripts need when the kernel does not have

@@ -72,6 +72,10 @@ type Config struct {
 	SyscallTimeout time.Duration
 	// CommandTimeout bounds a shell command.
 	CommandTimeout time.Duration
+	// Wire holds the wire-mode flags (config_wire.go); PSPUDPPort is
+	// --psp_udp_port, which needs wire mode.
+	Wire       WireConfig
+	PSPUDPPort uint16
 
 	set map[string]bool // flags given, so later (weaker) sources don't override them
 }
@@ -88,6 +92,7 @@ func DefaultConfig(v IPVersion) *Config {
 		TolerancePercent: 12.5,
 		SyscallTimeout:   10 * time.Second,
 		CommandTimeout:   60 * time.Second,
+		Wire:             WireConfig{ServerPort: DefaultWireServerPort},
 		Defines:          map[string]string{},
 		set:              map[string]bool{},
 	}
@@ -102,27 +107,29 @@ func (c *Config) applyFamilyDefaults() {
 		c.GatewayIP = netip.MustParseAddr("fd3d:a0b:17d6:8888::1")
 		// A /48 puts the gateway (…:8888::1) on the local link.
 		c.PrefixLen = 48
-		c.MTU = 1520
+		c.MTU = tunDefaultMTU
 		return
 	}
 	c.LocalIP = netip.MustParseAddr("192.168.0.1")
 	c.RemoteIP = netip.MustParseAddr("192.0.2.1")
 	c.GatewayIP = netip.MustParseAddr("192.168.0.1")
 	c.PrefixLen = 16
-	c.MTU = 1500
+	c.MTU = tunDefaultMTU
 }
 
+// tunDefaultMTU is the reference's device MTU for every family
+// (TUN_DRIVER_DEFAULT_MTU in its config.h); the kernel selftests pass
+// --mtu=1520 for IPv6 themselves, so an IPv6 SYN-ACK under default flags
+// advertises mss 1440, as under the reference.
+const tunDefaultMTU = 1500
+
 // unsupportedFlags are reference flags for modes godrill does not have.
-var unsupportedFlags = map[string]bool{
-	"wire_client": true, "wire_server": true, "wire_server_ip": true, "wire_server_at": true,
-	"wire_server_port": true, "wire_client_dev": true, "wire_server_dev": true,
-	"so_filename": true, "so_flags": true,
-}
+var unsupportedFlags = map[string]bool{"so_filename": true, "so_flags": true}
 
 // ignoredFlags are accepted for compatibility and have no effect here.
 var ignoredFlags = map[string]bool{
 	"code_command": true, "code_format": true, "code_sockopt": true, "speed": true,
-	"is_anyip": true, "psp_udp_port": true, "debug": true,
+	"is_anyip": true, "debug": true,
 }
 
 // Set applies one flag. A flag already given by a stronger source (the
@@ -214,9 +221,12 @@ func (c *Config) Set(name, value string, override bool) error {
 	case "command_timeout":
 		c.CommandTimeout, err = time.ParseDuration(value)
 	default:
+		if ok, werr := c.setWire(name, value); ok {
+			return werr
+		}
 		switch {
 		case unsupportedFlags[name]:
-			return fmt.Errorf("--%s: wire and shared-object modes are not supported by godrill", name)
+			return fmt.Errorf("--%s: the shared-object mode is not supported by godrill", name)
 		case ignoredFlags[name]:
 		default:
 			return fmt.Errorf("unknown flag --%s", name)

@@ -26,8 +26,8 @@ func TestConfigPrecedence(t *testing.T) {
 	if c.LocalIP.String() != "fd3d:a0b:17d6::1" || c.RemoteIP.String() != "fd3d:fa7b:d17d::1" || c.MTU != 1400 {
 		t.Errorf("ipv6 defaults: local %v remote %v mtu %d", c.LocalIP, c.RemoteIP, c.MTU)
 	}
-	if err := c.Set("wire_client", "", true); err == nil {
-		t.Error("wire mode accepted")
+	if err := c.Set("so_filename", "x.so", true); err == nil {
+		t.Error("shared-object mode accepted")
 	}
 	if err := c.Set("no_such_flag", "1", true); err == nil {
 		t.Error("unknown flag accepted")

@@ -23,6 +23,9 @@ func (r *runner) sniffMatch(deadline time.Time, match func(d *packet.Decoded) bo
 		}
 		layers, d, err := packet.Decap(f.Data)
 		if err != nil || !match(d) {
+			if err == nil {
+				r.notePassedBy(layers, d, f.Time)
+			}
 			continue
 		}
 		return sniffed{d: d, layers: layers, time: f.Time}, nil
@@ -33,6 +36,7 @@ func (r *runner) sniffMatch(deadline time.Time, match func(d *packet.Decoded) bo
 // live endpoints filled in from the configuration where no call set them
 // (bind() sets the local one, connect() the remote one).
 func (r *runner) datagramSocket(es *eventState) *socket {
+	r.wireServerSocket(es.ev.Packet)
 	s := r.sut
 	if s == nil {
 		panic(packetFail(es, "no socket for script packet"))

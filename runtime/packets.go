@@ -46,6 +46,7 @@ func (r *runner) socketForPacket(es *eventState) *socket {
 	t := p.TCP
 	syn := t.Flags&parser.FlagSYN != 0
 	ack := t.Flags&parser.FlagACK != 0
+	r.wireServerSocket(p)
 	sut := r.sut
 	switch {
 	case sut == nil:
@@ -337,11 +338,19 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
 	var segs []sniffed
 	got := 0
 	deadline := r.outboundDeadline(es)
+	r.passedBy = r.passedBy[:0]
+	waitStart := time.Now()
 	for {
 		seg, err := r.sniffFor(s, deadline)
 		if err != nil {
 			if errors.Is(err, ErrTimeout) {
-				panic(packetFail(es, "Timed out waiting for packet"))
+				f := packetFail(es, "Timed out waiting for packet")
+				if len(segs) > 0 {
+					f.Hint, f.Field = r.splitHint(s, t, segs, nil), "payload"
+				} else {
+					f.Hint = r.missingHint(s, t, time.Since(waitStart))
+				}
+				panic(f)
 			}
 			panic(packetFail(es, "%v", err))
 		}
@@ -352,6 +361,7 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) {
 				f := packetFail(es, "%s", msg)
 				f.Script = fmt.Sprintf("script packet: %9.6f %s", secs(es.time), formatScriptTCP(t))
 				f.Actual = fmt.Sprintf("actual packet: %9.6f %s", secs(r.wallToScript(seg.time)), r.formatLive(s, seg.d))
+				f.Hint, f.Field = r.splitHint(s, t, segs, &seg), "tcp_seq"
 				panic(f)
 			}
 		}

@@ -38,6 +38,11 @@ type Failure struct {
 	Script string // "script packet:  0.200622 . 1:1(0) ack 3"
 	Actual string // "actual packet:  0.203782 . 1:1(0) ack 2 win 63"
 	Diff   []FieldDiff
+	// Hint lines follow the caret: what probably happened, in the
+	// script's terms.
+	Hint []string
+	// Field names the field the caret points at when there is no Diff.
+	Field string
 	// noLine drops the line number (the reference does so for init commands).
 	noLine bool
 }
@@ -65,12 +70,29 @@ func (f *Failure) Report(src []byte) string {
 	b.WriteString(f.Error())
 	b.WriteString("\n")
 	if line := sourceLine(src, f.Pos.Line); line != "" && !f.noLine {
-		fmt.Fprintf(&b, "\n%s:\n    %s\n", f.Pos, line)
 		col := f.Pos.Col
+		if c := fieldCol(line, f.Field); f.Field != "" && c > 0 {
+			col = c
+		}
+		for _, d := range f.Diff {
+			if d.Differs {
+				// Point at the first field that differs.
+				if c := fieldCol(line, d.Field); c > 0 {
+					col = c
+				}
+				break
+			}
+		}
 		if col < 1 {
 			col = 1
 		}
+		fmt.Fprintf(&b, "\n%s:%d:%d:\n    %s\n", f.Pos.File, f.Pos.Line, col, line)
 		b.WriteString("    " + caretPad(line, col-1) + "^\n")
+		for _, h := range append(f.Hint, diffHints(line, f.Diff)...) {
+			b.WriteString(h + "\n")
+		}
+	} else if len(f.Hint) > 0 {
+		b.WriteString("\n" + strings.Join(f.Hint, "\n") + "\n")
 	}
 	if len(f.Diff) > 0 {
 		b.WriteString("\n" + FormatDiff(f.Diff))

@@ -62,6 +62,14 @@ type Options struct {
 	// StateProbe, when set, returns the kernel's TCP state of the
 	// connection under test (for --trace); it is called after each event.
 	StateProbe func(local, remote string) string
+	// Wire, in wire mode, links this half of the run to the other
+	// (wire.go); Net is then the server's Ethernet device, or nil on the
+	// client.
+	Wire WireLink
+	// Hold, when set, is called after the last event has passed, before
+	// the run closes its sockets and resets the peer's connections: the
+	// run's world stays as the script left it until Hold returns.
+	Hold func()
 }
 
 // Run executes script. It returns nil when the kernel did everything the
@@ -142,6 +150,11 @@ type runner struct {
 	stderr io.Writer
 	obs    []Observer
 	probe  func(local, remote string) string
+	wire   WireLink
+	hold   func()
+	// passedBy: outgoing packets the matcher skipped while waiting for
+	// the current outbound line (for the report when it never comes).
+	passedBy []sniffed
 
 	start     time.Time // live time of script time 0 (monotonic)
 	startWall time.Time // the same instant on the wall clock, for kernel stamps
@@ -185,6 +198,8 @@ func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner
 		stderr: opts.Stderr,
 		obs:    opts.Observers,
 		probe:  opts.StateProbe,
+		wire:   opts.Wire,
+		hold:   opts.Hold,
 		fds:    map[int]*fdState{},
 	}
 	if r.cfg == nil {
@@ -205,7 +220,7 @@ func (r *runner) run() error {
 		return r.failf(ev.Pos, "first event should be at time 0")
 	}
 	setPacketdrillPID()
-	if r.script.Init != nil {
+	if r.script.Init != nil && r.wireRole() != WireServer {
 		restoreDefaultQdisc()
 		if err := r.shell(r.script.Init.Text, r.cfg.CommandTimeout); err != nil {
 			return &Failure{Pos: r.script.Init.Pos, Msg: fmt.Sprintf("error executing init command: %v", err), Kind: FailCommand, noLine: true}
@@ -215,7 +230,9 @@ func (r *runner) run() error {
 
 	// Find the jiffy edge at normal priority: busy-waiting for it under
 	// SCHED_RR would starve a parallel run on a two-core machine.
-	r.start = alignStart()
+	if err := r.startClock(); err != nil {
+		return &Failure{Pos: parser.Pos{File: r.script.File}, Msg: err.Error(), noLine: true}
+	}
 	useRealtimeScheduling()
 	r.startWall = r.start.Round(0)
 	for i, ev := range r.script.Events {
@@ -223,6 +240,7 @@ func (r *runner) run() error {
 			return r.failf(ev.Pos, "run stopped: %v", err)
 		}
 		r.checkBlockingFailure()
+		r.wireNext(ev)
 		es := r.resolveTimes(ev)
 		if r.last != nil && isAbsolute(ev.Time.Kind) && isAbsolute(r.last.ev.Time.Kind) && es.time < r.last.time {
 			return r.failf(ev.Pos, "time goes backward in script from %d usec to %d usec",
@@ -232,6 +250,7 @@ func (r *runner) run() error {
 		r.mu.Lock()
 		rec := &EventRecord{Index: i, Pos: ev.Pos, ScriptTime: es.time}
 		switch {
+		case !r.runsHere(ev): // wire mode: the other half runs it
 		case ev.Packet != nil:
 			r.runPacket(es, rec)
 		case ev.Syscall != nil:
@@ -245,6 +264,10 @@ func (r *runner) run() error {
 		r.last = es
 		r.numEvents++
 		r.mu.Unlock()
+	}
+	r.wireNext(nil)
+	if r.hold != nil {
+		r.hold()
 	}
 	r.mu.Lock()
 	if !r.awaitBlocking(time.Second) {
@@ -414,7 +437,8 @@ func (r *runner) runCommand(es *eventState, rec *EventRecord) {
 	rec.Summary = "`" + es.ev.Command.Text + "`"
 	if err := r.shell(es.ev.Command.Text, r.cfg.CommandTimeout); err != nil {
 		panic(&Failure{Pos: es.ev.Pos, Kind: FailCommand,
-			Msg: fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err)})
+			Msg:  fmt.Sprintf("error executing `%s` command: %v", es.ev.Command.Text, err),
+			Hint: commandHint(es.ev.Command.Text)})
 	}
 }
 
@@ -436,7 +460,7 @@ func (r *runner) runCode(es *eventState, rec *EventRecord) {
 }
 
 func (r *runner) runCleanupCommand() {
-	if r.script.Cleanup == nil || r.script.Init == nil {
+	if r.script.Cleanup == nil || r.script.Init == nil || r.wireRole() == WireServer {
 		return
 	}
 	if err := r.shell(r.script.Cleanup.Text, r.cfg.CommandTimeout); err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -312,7 +313,10 @@ func (r *runner) closeAll() {
 	}
 	r.reservedPorts = nil
 	for _, s := range r.sockets {
-		if s.injected && s.proto == unix.IPPROTO_TCP && r.net != nil {
+		// A wire server leaves the connection alone: the client may still
+		// be checking it (the reference's server resets it right after its
+		// last packet event; docs/wire.md).
+		if s.injected && s.proto == unix.IPPROTO_TCP && r.net != nil && r.wireRole() != WireServer {
 			r.net.Inject(resetPacket(s))
 		}
 	}
@@ -384,4 +388,15 @@ func formatCall(sc *parser.Syscall) string {
 		args[i] = exprString(a)
 	}
 	return fmt.Sprintf("%s(%s)", sc.Name, strings.Join(args, ", "))
+}
+
+// SyscallNames lists the system calls a script may make, sorted, so that
+// a script can be checked before it runs.
+func SyscallNames() []string {
+	names := make([]string, 0, len(syscallTable))
+	for n := range syscallTable {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }

@@ -28,7 +28,7 @@ func doMain() int {
 	jobs := flag.Int("j", 2, "runs at a time")
 	timeout := flag.Duration("timeout", 120*time.Second, "per-run timeout")
 	cache := flag.String("cache", "", "directory caching the reference's results between invocations")
-	style := flag.String("style", "", "runner convention: gtests (run_all.py) or ksft (ksft_runner.sh); default: detected per directory")
+	style := flag.String("style", "", "runner convention: gtests (run_all.py), ksft, ksft-tfo or ksft-mapped (ksft_runner.sh up to 6.14, from 6.15, from 7.0); default: detected per directory")
 	jsonOut := flag.String("json", "", "write every row as JSON to this file")
 	quiet := flag.Bool("q", false, "no progress lines")
 	flag.Usage = func() {

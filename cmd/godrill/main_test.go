@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -37,6 +39,8 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("REPO", repo)
+			// Each script's own registry of live runs: ids start at 1.
+			env.Setenv("GODRILL_RUN_DIR", filepath.Join(env.WorkDir, "run"))
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -50,6 +54,14 @@ func TestScripts(t *testing.T) {
 			return false, errors.New("unknown condition " + cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// waitrun held|running: wait until the registry lists a run
+			// in that state (a background godrill has got there).
+			"waitrun": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: waitrun held|running")
+				}
+				waitRun(ts, ts.Getenv("GODRILL_RUN_DIR"), args[0] == "held")
+			},
 			// exit N godrill-args...: run godrill and insist on exit code N.
 			"exit": func(ts *testscript.TestScript, neg bool, args []string) {
 				if len(args) < 2 {
@@ -73,4 +85,29 @@ func TestScripts(t *testing.T) {
 			},
 		},
 	})
+}
+
+// waitRun polls the registry until a run is listed (and held, if held).
+// The bound is there only so that a broken run fails the test instead of
+// hanging it; nothing is asserted about how long it takes.
+func waitRun(ts *testscript.TestScript, dir string, held bool) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		paths, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		for _, p := range paths {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			var r struct {
+				PID  int  `json:"pid"`
+				Held bool `json:"held"`
+			}
+			if json.Unmarshal(b, &r) == nil && r.PID != 0 && (r.Held || !held) {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ts.Fatalf("no run reached that state within 2 minutes")
 }
