@@ -212,7 +212,7 @@ func runOnKernel(ctx context.Context, inv *Invocation, j job) (Result, error) {
 		}
 		return res, err
 	}
-	return inv.vms.run(ctx, j)
+	return inv.vms.run(ctx, inv, j)
 }
 
 // vmPool holds the machines of a run, per kernel, at most perKernel each.
@@ -396,7 +396,7 @@ func vmHostLimit(timeout time.Duration) time.Duration {
 	return 10 * time.Minute
 }
 
-func (p *vmPool) run(ctx context.Context, j job) (Result, error) {
+func (p *vmPool) run(ctx context.Context, inv *Invocation, j job) (Result, error) {
 	vk := p.kernels[j.kernel]
 	res := Result{Path: j.path, IPVersion: versionOf(j), Kernel: vk.kernel.Name()}
 	start := time.Now()
@@ -404,7 +404,7 @@ func (p *vmPool) run(ctx context.Context, j job) (Result, error) {
 	if err != nil {
 		return res, fmt.Errorf("kernel %s: %v", vk.kernel.Name(), err)
 	}
-	req, outputs := p.request(j, vk)
+	req, outputs := request(inv, j, vk)
 	var reply vmReply
 	err = m.Call(ctx, req, &reply, vmHostLimit(req.Timeout))
 	if err != nil && ctx.Err() != nil {
@@ -447,8 +447,8 @@ func (p *vmPool) run(ctx context.Context, j job) (Result, error) {
 // output files moved to the guest's /tmp (and sent back), and the host
 // names they are written to (as a host run names them, with the kernel
 // added when the run has several).
-func (p *vmPool) request(j job, vk *vmKernel) (vmRequest, map[string]string) {
-	inv := *p.inv
+func request(orig *Invocation, j job, vk *vmKernel) (vmRequest, map[string]string) {
+	inv := *orig
 	e := &inv.Extras
 	outputs := map[string]string{}
 	var files []string
@@ -456,8 +456,8 @@ func (p *vmPool) request(j job, vk *vmKernel) (vmRequest, map[string]string) {
 		if *f == "" {
 			continue
 		}
-		host := p.inv.perRun(*f, j.path, j.ipVersion)
-		if len(p.inv.Extras.VM.Kernels) > 1 {
+		host := orig.perRun(*f, j.path, j.ipVersion)
+		if len(orig.Extras.VM.Kernels) > 1 {
 			ext := filepath.Ext(host)
 			host = strings.TrimSuffix(host, ext) + "." + vk.kernel.Name() + ext
 		}
@@ -469,7 +469,7 @@ func (p *vmPool) request(j job, vk *vmKernel) (vmRequest, map[string]string) {
 	inv.suite = false
 	dir, _ := os.Getwd()
 	return vmRequest{Dir: dir, Args: inv.childArgs(j.path, j.ipVersion), Path: j.path, IPVersion: j.ipVersion,
-		Timeout: p.inv.Extras.Timeout, Files: files}, outputs
+		Timeout: orig.Extras.Timeout, Files: files}, outputs
 }
 
 // vmAgentMain is the guest's init: it prepares the guest, says hello, and
