@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -146,6 +147,18 @@ func (a *Agent) KernelTroubleSince() []string {
 		}
 	}
 	return nil
+}
+
+// AlignClock sleeps until the next multiple of period on CLOCK_MONOTONIC.
+func AlignClock(period time.Duration) {
+	var now unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &now) != nil {
+		return
+	}
+	next := (time.Duration(now.Nano())/period + 1) * period
+	ts := unix.NsecToTimespec(int64(next))
+	for unix.ClockNanosleep(unix.CLOCK_MONOTONIC, unix.TIMER_ABSTIME, &ts, nil) == unix.EINTR {
+	}
 }
 
 // Shutdown powers the guest off (the agent is init: returning would panic
