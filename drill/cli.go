@@ -176,6 +176,13 @@ func cmdParse(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "godrill: no scripts (*.pkt) in %s\n", strings.Join(inv.Files, " "))
 		return runtime.ExitSetup
 	}
+	// A parse builds one tree that stays live to its end: collecting
+	// while it grows only marks it again and again, and collecting less
+	// often costs little memory (bench/README.md, parse figures). GOGC,
+	// when set, has the last word.
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	defines := definesOf(inv)
 	for _, f := range paths {
 		if _, err := checkScript(f, defines); err != nil {

@@ -1,9 +1,13 @@
 // Package parser reads packetdrill scripts (.pkt) into a typed syntax tree.
 //
 // The grammar (grammar.txt) is written with participle as struct tags on
-// the raw parse-tree types of grammar.go, over participle's lexer
-// (lexer.go); a few hand-written participle.Parseable nodes handle what
-// depends on line breaks and the messages that matter. A second pass
+// the raw parse-tree types of grammar.go, over a hand-written lexer behind
+// participle's lexer types (scan.go, lexer.go); a few hand-written
+// participle.Parseable nodes handle what depends on line breaks and the
+// messages that matter. The script is parsed window by window (a line
+// that can start an event up to the next), on all cores, and participle's
+// tree is reused for events of the same token shape (windows.go, memo.go).
+// A second pass
 // lowers the raw tree into the types of this file, checking what the
 // grammar leaves permissive (number ranges, time order, sequence ranges,
 // option padding). Errors are "file:line:col: expected X, found Y" in the

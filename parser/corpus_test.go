@@ -15,6 +15,7 @@ var corpusDefines = map[string]string{
 	"CODE":              "host_unreachable",
 	"CMSG_LEVEL_IP":     "SOL_IP",
 	"CMSG_TYPE_RECVERR": "IP_RECVERR",
+	"TFO_COOKIE_ZERO":   "b7c12350a90dc8f5",
 	// The psp/ scripts expect their runner to define MSS.
 	"MSS": "1412",
 }

@@ -1,6 +1,7 @@
 package parser
 
 import (
+	"bytes"
 	"io"
 	"net/netip"
 	"regexp"
@@ -47,47 +48,17 @@ type token struct {
 	pos  Pos
 }
 
-// The lexer is participle's, with first-match rules: longer forms come
-// before their prefixes ("..." before ".", an IPv4 address before a
-// number), and catch-all rules turn unterminated constructs into tokens the
-// parser reports with a position instead of failing the whole lex.
-var lexDef = lexer.MustStateful(lexer.Rules{
-	"Root": {
-		{Name: "Space", Pattern: `[ \t\r\n\f\v]+`},
-		{Name: "Comment", Pattern: `//[^\n]*`},
-		{Name: "BlockComment", Pattern: `/\*(?:[^*]|\*+[^*/])*\*+/`},
-		{Name: "BadComment", Pattern: `/\*[\s\S]*`},
-		{Name: "Code", Pattern: `%\{[\s\S]*?\}%`},
-		{Name: "BadCode", Pattern: `%\{[\s\S]*`},
-		{Name: "Backtick", Pattern: "`(?:\\\\[\\s\\S]|[^`\\\\])*`"},
-		{Name: "BadBacktick", Pattern: "`[\\s\\S]*"},
-		{Name: "String", Pattern: `"(?:\\[\s\S]|[^"\\])*"`},
-		{Name: "BadString", Pattern: `"[\s\S]*`},
-		{Name: "Ellipsis", Pattern: `\.\.\.`},
-		{Name: "Option", Pattern: `--[a-zA-Z0-9_]+`},
-		// One rule for the word-like tokens keeps the lexer fast; the
-		// alternatives are tried in order (an IPv6 address before a word, an
-		// IPv4 address before a number), and convertToken tells them apart.
-		{Name: "Atom", Pattern: atomPattern},
-		{Name: "Punct", Pattern: `[^ \t\r\n\f\v]`},
-	},
-})
-
-// A run of hex digits, colons and dots holding a colon is one Atom: an IPv6
-// address, or text like "1:1" that splitColonRun cuts into pieces again.
-// Lexing the run at once keeps "a:a:a:..." linear.
+// The lexer (scan.go) matches the rules in order, longer forms before
+// their prefixes ("..." before ".", an IPv4 address before a number), and
+// turns unterminated constructs into tokens the parser reports with a
+// position instead of failing the whole lex. Every word-like token is one
+// Atom; convertToken tells them apart.
 const (
-	colonPattern  = `[0-9a-fA-F]*:[0-9a-fA-F:.]*`
-	ipv4Pattern   = `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`
-	floatPattern  = `-?[0-9]*\.[0-9]+`
-	negIntPattern = `-[0-9]+`
-	wordPattern   = `sequence#|[a-zA-Z0-9_]+`
-	atomPattern   = colonPattern + "|" + ipv4Pattern + "|" + floatPattern + "|" + negIntPattern + "|" + wordPattern
+	ipv4Pattern  = `[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+`
+	floatPattern = `-?[0-9]*\.[0-9]+`
 )
 
 var ipv4RE = regexp.MustCompile(`^(?:` + ipv4Pattern + `)$`)
-
-var lexSyms = lexer.SymbolsByRune(lexDef)
 
 // reserved are the words the reference lexer returns as keywords; -D
 // definitions never replace them.
@@ -106,35 +77,34 @@ func init() {
 	}
 }
 
-// convertToken turns a participle token into the parser's; skip is true
+// convertToken turns a scanner match into the parser's token; skip is true
 // for blanks and comments. Unterminated constructs come back as tBad
 // tokens.
-func convertToken(file string, t lexer.Token) (tk token, skip bool) {
-	name := lexSyms[t.Type]
-	tk = token{raw: t.Value, text: t.Value, pos: Pos{file, t.Pos.Line, t.Pos.Column}}
-	switch name {
-	case "Comment", "BlockComment", "Space":
+func convertToken(file string, r rule, text string, line, col int) (tk token, skip bool) {
+	tk = token{raw: text, text: text, pos: Pos{file, line, col}}
+	switch r {
+	case rComment, rBlockComment, rSpace:
 		return tk, true
-	case "BadComment":
+	case rBadComment:
 		tk.kind, tk.text = tBad, "unterminated comment"
-	case "BadCode":
+	case rBadCode:
 		tk.kind, tk.text = tBad, "unterminated code block (missing '}%')"
-	case "BadBacktick":
+	case rBadBacktick:
 		tk.kind, tk.text = tBad, "unterminated command (missing '`')"
-	case "BadString":
+	case rBadString:
 		tk.kind, tk.text = tBad, "unterminated string"
-	case "Code":
-		tk.kind, tk.text = tCode, codeText(t.Value)
-	case "Backtick":
-		tk.kind, tk.text = tBacktick, t.Value[1:len(t.Value)-1]
-	case "String":
-		tk.kind, tk.text = tString, t.Value[1:len(t.Value)-1]
-	case "Ellipsis":
+	case rCode:
+		tk.kind, tk.text = tCode, codeText(text)
+	case rBacktick:
+		tk.kind, tk.text = tBacktick, text[1:len(text)-1]
+	case rString:
+		tk.kind, tk.text = tString, text[1:len(text)-1]
+	case rEllipsis:
 		tk.kind = tEllipsis
-	case "Option":
-		tk.kind, tk.text = tOption, t.Value[2:]
-	case "Atom":
-		tk.kind = classifyAtom(t.Value)
+	case rOption:
+		tk.kind, tk.text = tOption, text[2:]
+	case rAtom:
+		tk.kind = classifyAtom(text)
 	default:
 		tk.kind = tPunct
 	}
@@ -219,6 +189,9 @@ func substitute(tk *token, defines map[string]string) {
 // checkEncoding finds the first NUL byte or invalid UTF-8 sequence in src;
 // such files are binary, not scripts.
 func checkEncoding(src []byte) (off int, msg string) {
+	if bytes.IndexByte(src, 0) < 0 && utf8.Valid(src) {
+		return -1, ""
+	}
 	for i := 0; i < len(src); {
 		c := src[i]
 		if c == 0 {
@@ -333,14 +306,27 @@ func ptok(tk token, offset int) lexer.Token {
 	v := tk.text
 	switch tk.kind {
 	case tString:
-		v = `"` + tk.text + `"`
+		if !isQuoted(tk.raw, '"', tk.text) {
+			v = `"` + tk.text + `"`
+		} else {
+			v = tk.raw
+		}
 	case tBacktick:
-		v = "`" + tk.text + "`"
+		if !isQuoted(tk.raw, '`', tk.text) {
+			v = "`" + tk.text + "`"
+		} else {
+			v = tk.raw
+		}
 	case tCode, tOption:
 		v = tk.raw
 	}
 	return lexer.Token{Type: tokType(tk.kind), Value: v,
 		Pos: lexer.Position{Filename: tk.pos.File, Offset: offset, Line: tk.pos.Line, Column: tk.pos.Col}}
+}
+
+// isQuoted reports whether raw is text between two q marks.
+func isQuoted(raw string, q byte, text string) bool {
+	return len(raw) == len(text)+2 && raw[0] == q && raw[len(raw)-1] == q && raw[1:len(raw)-1] == text
 }
 
 // tokenStream lexes a script into the grammar's tokens, one at a time; the
@@ -352,65 +338,128 @@ func ptok(tk token, offset int) lexer.Token {
 type tokenStream struct {
 	file     string
 	size     int
-	lx       lexer.Lexer
+	sc       scanner
+	end      int // stop at this offset (a token's start) with an EOF there
 	pending  []lexer.Token
+	head     int
 	lastLine int
 	depth    int
 	n        int // tokens returned
 	done     bool
+	subst    *substitution
+	raw      map[int]string // words subst replaced, by offset
+}
+
+// substitution is the -D definitions and where they start to apply: after
+// the option lines.
+type substitution struct {
+	defines map[string]string
+	from    int // offset
 }
 
 func newTokenStream(file string, src []byte) (*tokenStream, error) {
-	lx, err := lexDef.LexString(file, string(src))
-	if err != nil {
-		return nil, err
-	}
-	return &tokenStream{file: file, size: len(src), lx: lx}, nil
+	return &tokenStream{file: file, size: len(src), sc: newScanner(string(src)), end: len(src)}, nil
+}
+
+// lexState is where a token stream starts: the scanner's position and the
+// nesting state of the tokens before.
+type lexState struct {
+	off, line, col  int
+	lastLine, depth int
+}
+
+func (s *tokenStream) reset(st lexState, end int) {
+	s.sc.off, s.sc.line, s.sc.col = st.off, st.line, st.col
+	s.lastLine, s.depth, s.end = st.lastLine, st.depth, end
+	s.pending, s.head, s.done = s.pending[:0], 0, false
 }
 
 func (s *tokenStream) Next() (lexer.Token, error) {
-	for len(s.pending) == 0 {
+	for s.head == len(s.pending) {
 		if s.done {
 			return lexer.Token{Type: lexer.EOF}, nil
 		}
-		if err := s.fill(); err != nil {
-			return lexer.Token{}, err
-		}
+		s.pending, s.head = s.pending[:0], 0
+		s.pending = s.fill(s.pending)
 	}
-	t := s.pending[0]
-	s.pending = s.pending[1:]
+	t := s.pending[s.head]
+	s.head++
 	s.n++
 	return t, nil
 }
 
-func (s *tokenStream) fill() error {
-	t, err := s.lx.Next()
-	if err != nil {
-		return err
+// appendAll appends the tokens up to the stream's end, EOF included.
+func (s *tokenStream) appendAll(dst []lexer.Token) []lexer.Token {
+	for !s.done {
+		dst = s.fill(dst)
 	}
-	if t.EOF() {
-		s.done = true
-		tk := token{kind: tEOF, pos: Pos{s.file, t.Pos.Line, t.Pos.Column}}
-		s.pending = append(s.pending, ptok(tk, s.size))
-		return nil
-	}
-	tk, skip := convertToken(s.file, t)
-	if skip {
-		return nil
-	}
-	if tk.kind != tColonRun {
-		s.add(tk, t.Pos.Offset)
-		return nil
-	}
-	off := t.Pos.Offset
-	for _, piece := range splitColonRun(tk) {
-		s.add(piece, off)
-		off += len(piece.raw)
-	}
-	return nil
+	return dst
 }
 
-func (s *tokenStream) add(tk token, off int) {
+func (s *tokenStream) fill(dst []lexer.Token) []lexer.Token {
+	if s.sc.off >= s.end && s.end < s.size {
+		s.done = true
+		return append(dst, lexer.Token{Type: lexer.EOF,
+			Pos: lexer.Position{Filename: s.file, Offset: s.end, Line: s.sc.line, Column: s.sc.col}})
+	}
+	r, text, off, line, col := s.sc.next()
+	if r == rEOF {
+		s.done = true
+		tk := token{kind: tEOF, pos: Pos{s.file, line, col}}
+		return append(dst, ptok(tk, s.size))
+	}
+	switch r {
+	case rSpace, rComment, rBlockComment:
+		return dst
+	case rPunct, rAtom:
+		// The common tokens, built directly; the same as convertToken and
+		// add do.
+		k := tPunct
+		if r == rAtom {
+			k = s.sc.kind
+		}
+		if k != tColonRun {
+			lineStart := line != s.lastLine
+			s.lastLine = line
+			if lineStart && (k == tInt || k == tFloat || k == tPunct && (text == "+" || text == "*")) {
+				s.depth = 0
+			}
+			v := text
+			if k == tPunct && len(text) == 1 {
+				switch text[0] {
+				case '(', '[', '{':
+					s.depth++
+					if s.depth > maxDepth {
+						k, v = tBad, tooDeep
+					}
+				case ')', ']', '}':
+					if s.depth > 0 {
+						s.depth--
+					}
+				}
+			}
+			t := lexer.Token{Type: tokType(k), Value: v, Pos: lexer.Position{Filename: s.file, Offset: off, Line: line, Column: col}}
+			if k == tWord && s.subst != nil && off >= s.subst.from {
+				t = s.substitute(t)
+			}
+			return append(dst, t)
+		}
+	}
+	tk, skip := convertToken(s.file, r, text, line, col)
+	if skip {
+		return dst
+	}
+	if tk.kind != tColonRun {
+		return s.add(dst, tk, off)
+	}
+	for _, piece := range splitColonRun(tk) {
+		dst = s.add(dst, piece, off)
+		off += len(piece.raw)
+	}
+	return dst
+}
+
+func (s *tokenStream) add(dst []lexer.Token, tk token, off int) []lexer.Token {
 	lineStart := tk.pos.Line != s.lastLine
 	s.lastLine = tk.pos.Line
 	if lineStart && startsEvent(tk) {
@@ -429,7 +478,24 @@ func (s *tokenStream) add(tk token, off int) {
 			}
 		}
 	}
-	s.pending = append(s.pending, ptok(tk, off))
+	t := ptok(tk, off)
+	if s.subst != nil && off >= s.subst.from && tk.kind == tWord {
+		t = s.substitute(t)
+	}
+	return append(dst, t)
+}
+
+// substitute applies the -D definitions to the word t.
+func (s *tokenStream) substitute(t lexer.Token) lexer.Token {
+	n, changed := substituteToken(t, s.subst.defines)
+	if !changed {
+		return t
+	}
+	if s.raw == nil {
+		s.raw = map[int]string{}
+	}
+	s.raw[t.Pos.Offset] = t.Value
+	return n
 }
 
 // tooDeep is the message of the tBad token that stands for a bracket nested

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
@@ -36,13 +37,20 @@ func ParseFile(path string, opts Options) (*Script, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Parse(path, src, opts)
+	// The buffer is the script's alone: its text need not be copied.
+	return parse(path, src, opts, defaultSplit, true)
 }
 
 // Parse parses the script src, naming it filename in positions. The error,
 // if any, is an ErrorList.
 func Parse(filename string, src []byte, opts Options) (s *Script, err error) {
-	p := &parser{file: filename, src: src, opts: opts}
+	return parse(filename, src, opts, defaultSplit, false)
+}
+
+// parse parses src; owned says nothing else holds src, so that the
+// strings of the tree may share its memory.
+func parse(filename string, src []byte, opts Options, split split, owned bool) (s *Script, err error) {
+	p := &parser{file: filename, src: src, opts: opts, split: split, owned: owned}
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(bailout); !ok {
@@ -74,6 +82,24 @@ type parser struct {
 	lastPos Pos // of the event being parsed, for internal errors
 	// syncLine is the line after which sync looks for an event.
 	syncLine int
+
+	final   bool        // the loaded tokens end the file
+	nwin    int         // windows loaded
+	lastTok lexer.Token // the last token loaded
+	hasLast bool
+	lastWin int // the window lastTok is in
+	split   split
+	owned   bool     // src is the parser's: see parse
+	local   bool     // a worker's: the merger counts errors
+	pending []*Event // of the unit being parsed
+	events  []*Event
+	cleanup *Command
+	ts      tokenStream
+	buf     []lexer.Token // the loaded window's tokens
+	subst   *substitution
+	shapes  map[string]*template // see memo.go
+	slabs   slabs
+	keyBuf  []byte
 }
 
 // script = option* [COMMAND] event+ [COMMAND] EOF .
@@ -83,76 +109,86 @@ func (p *parser) parseScript() *Script {
 		p.errorf(offsetPos(p.file, p.src, off), "%s", msg)
 		return nil
 	}
-	ts, err := newTokenStream(p.file, p.src)
-	if err == nil {
-		p.lex, err = lexer.Upgrade(ts)
+	text := string(p.src)
+	if p.owned && len(p.src) > 0 {
+		text = unsafe.String(&p.src[0], len(p.src))
 	}
-	if err != nil {
-		p.errorf(Pos{File: p.file}, "%v", err)
-		return nil
-	}
-	// The lexer's own tokens, for looking around a token in messages and
-	// for -D substitution.
-	p.toks = p.lex.Range(0, lexer.RawCursor(ts.n))
+	p.ts = tokenStream{file: p.file, size: len(p.src), sc: newScanner(text)}
+	c := &cutter{file: p.file, src: text}
+	src := &cutterSource{c: c}
+	p.load(src.next())
 
 	defines := map[string]string{}
-	for kindOf(p.lex.Peek().Type) == tOption {
-		p.try(func() {
-			g, err := optionParser.ParseFromLexer(p.lex, participle.AllowTrailing(true))
+	for {
+		if p.atWindowEnd() {
+			p.load(src.next())
+			continue
+		}
+		if kindOf(p.lex.Peek().Type) != tOption {
+			break
+		}
+		var opt *Option
+		p.unit(src, func() {
+			opt = nil
+			g, err := optionParser.ParseFromLexer(p.lex, parseOpts...)
 			if err != nil {
 				p.syntax(err)
 			}
 			o := p.lowerOption(g)
-			s.Options = append(s.Options, o)
+			opt = o
 			if o.Name == "define" && o.HasValue {
-				if name, val, ok := strings.Cut(o.Value, "="); ok && name != "" {
-					defines[name] = val
-				} else {
+				if name, _, ok := strings.Cut(o.Value, "="); !ok || name == "" {
 					p.errorf(o.Pos, "bad definition: %s", o.Value)
 				}
 			}
 		})
+		if o := opt; o != nil {
+			s.Options = append(s.Options, o)
+			if o.Name == "define" && o.HasValue {
+				if name, val, ok := strings.Cut(o.Value, "="); ok && name != "" {
+					defines[name] = val
+				}
+			}
+		}
 	}
 	for k, v := range p.opts.Defines {
 		defines[k] = v
 	}
 	if len(defines) > 0 {
+		p.subst = &substitution{defines: defines, from: p.lex.Peek().Pos.Offset}
+		c.subst = p.subst
 		p.substitute(defines)
 	}
 
+	for p.atWindowEnd() {
+		p.load(src.next())
+	}
 	if t := p.lex.Peek(); isKind(t, tBacktick) {
 		p.lex.Next()
 		s.Init = &Command{Pos: p.pos(t.Pos), Text: unquote(*t)}
 	}
-	for !p.lex.Peek().EOF() {
-		t := p.lex.Peek()
-		if isKind(t, tBacktick) {
-			p.lex.Next()
-			s.Cleanup = &Command{Pos: p.pos(t.Pos), Text: unquote(*t)}
-			if n := p.lex.Peek(); !n.EOF() {
-				p.errorf(p.pos(n.Pos), "expected EOF after the cleanup command (or a time before the command), found %s", describeTok(prevToken(p.lex), *n))
-			}
+	over := p.runEvents(src)
+	for !over {
+		if len(p.src) >= p.split.parallelBytes {
+			p.parseRest(s, c, src.n)
 			break
 		}
-		p.lastPos = p.pos(t.Pos)
-		p.try(func() {
-			g, err := eventParser.ParseFromLexer(p.lex, participle.AllowTrailing(true))
-			if err != nil {
-				p.syntax(err)
-			}
-			s.Events = append(s.Events, p.lowerEvent(g))
-		})
+		p.load(src.next())
+		over = p.runEvents(src)
 	}
+	s.Events, s.Cleanup = p.events, p.cleanup
 	if len(s.Events) == 0 && len(p.errs) == 0 {
 		pos := Pos{p.file, 1, 1}
-		if prev := prevToken(p.lex); prev != nil {
-			pos = p.pos(prev.Pos)
+		if p.hasLast {
+			pos = p.pos(p.lastTok.Pos)
 		}
 		p.errorf(pos, "expected an event, found EOF (a script needs at least one event)")
 	}
 	p.checkTimes(s)
 	return s
 }
+
+var parseOpts = []participle.ParseOption{participle.AllowTrailing(true)}
 
 // substitute applies -D definitions to the words after the option lines.
 // It rewrites the tokens in the lexer's own slice (p.toks), which the
@@ -385,6 +421,9 @@ func symbolName(s string) string {
 func (p *parser) errorf(pos Pos, format string, args ...any) {
 	p.errs = append(p.errs, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
 	if len(p.errs) >= maxErrors {
+		if p.local {
+			panic(bailout{fatal: true})
+		}
 		p.errs = append(p.errs, &Error{Pos: pos, Msg: "too many errors"})
 		panic(bailout{fatal: true})
 	}
@@ -500,7 +539,8 @@ func (p *parser) lowerOption(g *gOption) *Option {
 // lowerEvent lowers event = time action .
 func (p *parser) lowerEvent(g *gEvent) *Event {
 	tm := p.lowerTime(&g.Time)
-	e := &Event{Pos: tm.Pos, Time: tm}
+	e := p.slabs.events.new()
+	*e = Event{Pos: tm.Pos, Time: tm}
 	switch {
 	case g.Packet != nil:
 		e.Packet = p.lowerPacket(g.Packet)

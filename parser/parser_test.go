@@ -245,41 +245,46 @@ func TestSeqRanges(t *testing.T) {
 	}
 }
 
+// TestOptionLengths checks the option lists the padding rule accepts, and
+// the exact error of those it refuses ("" for none).
 func TestOptionLengths(t *testing.T) {
-	for _, tc := range []struct {
-		opts string
-		ok   bool
-	}{
-		{"<nop,nop,sackOK>", true},
-		{"<mss 1460>", true},
-		{"<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>", true},
-		{"<nop,nop,TS val 1 ecr 2>", true},
-		{"<nop,nop,sack 1:2 3:4>", true},
-		{"<FO 0123456789abcdef,nop,nop>", true},
-		{"<FO,nop,nop>", true},
-		{"<FOEXP 0123456789abcdef>", true},
-		{"<FOEXP>", true},
-		{"<md5 000102030405060708090a0b0c0d0e0f,nop,nop>", true},
-		{"<ECN e0b 1 ceb 2 e1b 3,nop>", true},
-		{"<ECN e1b 1,nop,nop,nop>", true},
-		{"<ECN e0b 1 ceb 2>", true},
-		{"<ECN e0b 1 ceb 2 e1b 3,nop,nop,nop>", false},
-		{"<eol,eol,eol,eol>", true},
-		{"<mss 1460,nop>", false},
-		{"<wscale 7>", false},
-		{"<sackOK>", false},
-		{"<TS val 1 ecr 2>", false},
-		{"<sack 1:2>", false},
-		{"<FO 012>", false},
-		{"<mss 70000>", false},
-		{"<wscale 256,nop>", false},
-		{"<ECN e0b 16777216,nop,nop,nop>", false},
-		{"<sack 1:2 3:4 5:6 7:8 9:10,nop,nop>", false}, // 42 bytes
-		{"<bogus 1>", false},
+	const pad = "t.pkt:1:21: TCP options are not padded correctly to ensure TCP header is a multiple of 4 bytes: "
+	for _, tc := range []struct{ opts, want string }{
+		{"<nop,nop,sackOK>", ""},
+		{"<mss 1460>", ""},
+		{"<mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7>", ""},
+		{"<nop,nop,TS val 1 ecr 2>", ""},
+		{"<nop,nop,sack 1:2 3:4>", ""},
+		{"<FO 0123456789abcdef,nop,nop>", ""},
+		{"<FO,nop,nop>", ""},
+		{"<FOEXP 0123456789abcdef>", ""},
+		{"<FOEXP>", ""},
+		{"<md5 000102030405060708090a0b0c0d0e0f,nop,nop>", ""},
+		{"<ECN e0b 1 ceb 2 e1b 3,nop>", ""},
+		{"<ECN e1b 1,nop,nop,nop>", ""},
+		{"<ECN e0b 1 ceb 2>", ""},
+		{"<eol,eol,eol,eol>", ""},
+		{"<ECN e0b 1 ceb 2 e1b 3,nop,nop,nop>", pad + "2 excess bytes"},
+		{"<mss 1460,nop>", pad + "1 excess bytes"},
+		{"<wscale 7>", pad + "3 excess bytes"},
+		{"<sackOK>", pad + "2 excess bytes"},
+		{"<TS val 1 ecr 2>", pad + "2 excess bytes"},
+		{"<sack 1:2>", pad + "2 excess bytes"},
+		// The odd cookie is reported too, at 1:25, but one error a line is kept.
+		{"<FO 012>", pad + "3 excess bytes"},
+		{"<mss 70000>", "t.pkt:1:26: mss value 70000 out of range for 16 bits"},
+		{"<wscale 256,nop>", "t.pkt:1:29: window scale shift count 256 out of range for 8 bits"},
+		{"<ECN e0b 16777216,nop,nop,nop>", "t.pkt:1:30: TCP AccECN field value 16777216 out of range for 24 bits"},
+		{"<sack 1:2 3:4 5:6 7:8 9:10,nop,nop>", "t.pkt:1:21: TCP option list too long: 44 bytes (at most 40)"},
+		{"<bogus 1>", `t.pkt:1:22: unknown TCP option "bogus"`},
 	} {
 		_, err := Parse("t.pkt", []byte("0 > S. 0:0(0) ack 1 "+tc.opts+"\n"), Options{})
-		if (err == nil) != tc.ok {
-			t.Errorf("%s: err %v", tc.opts, err)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("%s: got error %q, want %q", tc.opts, got, tc.want)
 		}
 	}
 }
@@ -372,6 +377,9 @@ func TestErrorFormat(t *testing.T) {
 	}
 }
 
+// TestGiveUp checks that a parse stops after maxErrors errors: a script
+// with an error on each of 100 lines reports the first maxErrors, in
+// order, and then "too many errors".
 func TestGiveUp(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("0 `true`\n")
@@ -380,8 +388,26 @@ func TestGiveUp(t *testing.T) {
 	}
 	_, err := Parse("t.pkt", []byte(b.String()), Options{})
 	var list ErrorList
-	if !errors.As(err, &list) || len(list) > maxErrors+1 {
-		t.Fatalf("got %d errors", len(list))
+	if !errors.As(err, &list) {
+		t.Fatalf("error %T %v", err, err)
+	}
+	if len(list) != maxErrors+1 {
+		t.Fatalf("got %d errors, want %d and \"too many errors\": %s", len(list), maxErrors, list.Detail())
+	}
+	for i, e := range list[:maxErrors] {
+		if e.Pos.Line != i+2 || e.Msg != "window must be specified for inbound packets" {
+			t.Errorf("error %d: %s", i, e)
+		}
+	}
+	if last := list[maxErrors]; last.Msg != "too many errors" || last.Pos.Line != maxErrors+1 {
+		t.Errorf("last error: %s", last)
+	}
+	// In parallel too, whatever the batches.
+	for _, sp := range splits {
+		_, perr := parse("t.pkt", []byte(b.String()), Options{}, sp, false)
+		if errText(perr) != errText(err) {
+			t.Errorf("split %v: %s", sp, errText(perr))
+		}
 	}
 }
 
@@ -517,6 +543,8 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, src []byte) {
+		// The parallel parse must agree with the parse in order.
+		compareSplits(t, "fuzz.pkt", src, Options{Defines: map[string]string{"X": "2"}})
 		s, err := Parse("fuzz.pkt", src, Options{Defines: map[string]string{"X": "2"}})
 		if err == nil {
 			if s == nil {

@@ -13,12 +13,13 @@ const maxDepth = 100
 
 // lowerSyscall lowers syscall = ['...' seconds] WORD '(' [expr {',' expr}] ')' '=' expr tail .
 func (p *parser) lowerSyscall(g *gSyscall) *Syscall {
-	sc := &Syscall{Pos: p.pos(g.Name.Pos), Name: g.Name.Value}
+	sc := p.slabs.syscalls.new()
+	*sc = Syscall{Pos: p.pos(g.Name.Pos), Name: g.Name.Value}
 	if g.End != nil {
 		sc.HasEnd = true
 		sc.End = p.seconds(g.End.Tok)
 	}
-	sc.Args = []Expr{}
+	sc.Args = p.slabs.exprList(len(g.Args))
 	for _, a := range g.Args {
 		sc.Args = append(sc.Args, p.lowerExpr(a))
 	}
@@ -42,7 +43,7 @@ func (p *parser) lowerSyscall(g *gSyscall) *Syscall {
 // lowerExpr lowers expr = WORD '=' expr | or .
 func (p *parser) lowerExpr(g *gExpr) Expr {
 	if g.Name != nil {
-		w := &Word{Pos: p.pos(g.Name.Pos), Name: g.Name.Value}
+		w := p.word(g.Name.Pos, g.Name.Value)
 		return &BinaryExpr{Pos: p.pos(p.nextTok(*g.Name).Pos), Op: "=", X: w, Y: p.lowerExpr(g.Value)}
 	}
 	return p.lowerOr(g.Or)
@@ -81,7 +82,8 @@ func (p *parser) lowerPrimary(g *gPrimary) Expr {
 		}
 		return s
 	case g.List != nil:
-		l := &ListExpr{Pos: pos, Elems: []Expr{}}
+		l := p.slabs.lists.new()
+		*l = ListExpr{Pos: pos, Elems: p.slabs.exprList(len(g.List.Elems))}
 		for _, e := range g.List.Elems {
 			l.Elems = append(l.Elems, p.lowerElem(e))
 		}
@@ -89,13 +91,15 @@ func (p *parser) lowerPrimary(g *gPrimary) Expr {
 	case g.Struct != nil:
 		return p.lowerStruct(g.Struct, pos)
 	case g.Word != nil && g.Call != nil:
-		c := &CallExpr{Pos: pos, Func: g.Word.Value, Args: []Expr{}}
+		c := &CallExpr{Pos: pos, Func: g.Word.Value, Args: p.slabs.exprList(len(g.Call.Args))}
 		for _, a := range g.Call.Args {
 			c.Args = append(c.Args, p.lowerExpr(a))
 		}
 		return c
 	case g.Word != nil:
-		return &Word{Pos: pos, Name: g.Word.Value}
+		w := p.slabs.words.new()
+		*w = Word{Pos: pos, Name: g.Word.Value}
+		return w
 	}
 	p.fail(pos, "expected expression")
 	return nil
@@ -107,7 +111,7 @@ func (p *parser) lowerStruct(g *gStruct, pos Pos) Expr {
 	if !g.Brace {
 		closer, fields = ")", g.ParenFields
 	}
-	s := &StructExpr{Pos: pos, Fields: []*Field{}, Paren: !g.Brace}
+	s := &StructExpr{Pos: pos, Fields: make([]*Field, 0, len(fields)), Paren: !g.Brace}
 	for _, f := range fields {
 		s.Fields = append(s.Fields, p.lowerField(f, closer))
 	}
@@ -151,14 +155,15 @@ func (p *parser) firstTok(g *gOr) lexer.Token {
 // lowerElem lowers elem = WORD or | expr .
 func (p *parser) lowerElem(g *gElem) Expr {
 	if g.Key != nil {
-		w := &Word{Pos: p.pos(g.Key.Pos), Name: g.Key.Value}
+		w := p.word(g.Key.Pos, g.Key.Value)
 		return &BinaryExpr{Pos: w.Pos, Op: " ", X: w, Y: p.lowerOr(g.Val)}
 	}
 	return p.lowerExpr(g.Expr)
 }
 
 func (p *parser) intLit(t lexer.Token) *IntLit {
-	lit := &IntLit{Pos: p.pos(t.Pos), Text: p.rawOf(t)}
+	lit := p.slabs.ints.new()
+	*lit = IntLit{Pos: p.pos(t.Pos), Text: p.rawOf(t)}
 	var err error
 	if isKind(&t, tHex) {
 		var u uint64
