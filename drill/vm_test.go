@@ -48,26 +48,23 @@ func needVM(t *testing.T) []string {
 	return images
 }
 
-var builtGodrill string
-
-// godrillBinary builds the godrill command once: the guest's agent is the
-// running godrill, so the VM tests drive the real command.
+// godrillBinary builds the godrill command into the test's temporary
+// directory (the build cache makes it quick after the first): the guest's
+// agent is the running godrill, so the VM tests drive the real command.
 func godrillBinary(t *testing.T) string {
 	t.Helper()
-	if builtGodrill != "" {
-		return builtGodrill
+	if bin, ok := builtGodrill[t]; ok {
+		return bin
 	}
-	dir, err := os.MkdirTemp("", "godrill-vmtest")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "godrill")
+	bin := filepath.Join(t.TempDir(), "godrill")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/godrill").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	builtGodrill = bin
+	builtGodrill[t] = bin
 	return bin
 }
+
+var builtGodrill = map[*testing.T]string{}
 
 func runGodrill(t *testing.T, dir string, args ...string) (string, string, int) {
 	t.Helper()
