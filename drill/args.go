@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godrill/godrill/runtime"
+	"github.com/godrill/godrill/vm"
 )
 
 // Flag is one packetdrill flag as given on the command line.
@@ -28,6 +29,9 @@ type Invocation struct {
 	// suite is set when the invocation runs more than one script (or one
 	// script in several families).
 	suite bool
+	vms   *vmPool // the run's virtual machines (--kernel)
+	// vmExtra adds to each guest image (godrill vm: the command and --include).
+	vmExtra func(*vm.Initramfs) error
 }
 
 // Extras are godrill's own flags, beyond the reference's.
@@ -48,6 +52,7 @@ type Extras struct {
 	Quiet    bool          // -q: no result lines, only failures' reports
 	RunID    string        // --run_id: the registry id the parent gave this run (internal)
 	EndHold  bool          // --end_hold: a final sleep that would hold the run is dropped (internal, suites)
+	VM       VMOptions     // --kernel, --modules, --vm-accel, --vm-time, --shard
 }
 
 // godrillFlags take a value unless listed in godrillBool.
@@ -55,6 +60,7 @@ var godrillFlags = map[string]bool{
 	"trace": true, "diagram": true, "ascii": true, "pcap": true, "json": true, "svg": true, "j": true,
 	"jobs": true, "junit": true, "format": true, "timeout": true, "retries": true, "hold": true, "q": true, "quiet": true,
 	"run_id": true, "end_hold": true,
+	"kernel": true, "modules": true, "vm-accel": true, "vm-time": true, "shard": true,
 }
 var godrillBool = map[string]bool{"trace": true, "diagram": true, "ascii": true, "hold": true, "q": true, "quiet": true, "end_hold": true}
 
@@ -65,6 +71,7 @@ var knownFlags = []string{
 	"strict_segments", "non_fatal", "init_scripts", "dry_run", "send_omit_free", "verbose", "define",
 	"syscall_timeout", "command_timeout", "trace", "diagram", "ascii", "pcap", "json", "svg", "jobs",
 	"junit", "format", "timeout", "retries", "hold", "quiet", "help", "version",
+	"kernel", "modules", "vm-accel", "vm-time", "shard",
 }
 
 // ParseArgs reads packetdrill-style arguments: --name=value, --name value,
@@ -181,6 +188,8 @@ func (e *Extras) set(name, value string) error {
 		e.RunID = value
 	case "end_hold":
 		e.EndHold = true
+	case "kernel", "modules", "vm-accel", "vm-time", "shard":
+		return e.VM.set(name, value)
 	}
 	if err != nil {
 		return fmt.Errorf("bad value for --%s: %v", name, err)

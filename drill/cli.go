@@ -25,6 +25,7 @@ const usage = `usage:
   godrill exec ID [--] CMD [ARG...]       run a command inside a run's namespace (ss, tcpdump ...)
   godrill shell ID                        a shell inside a run's namespace
   godrill version                         print godrill's version
+  godrill vm --kernel IMAGE [--include PATH]... -- CMD [ARG...]   run a command in a guest of IMAGE
   godrill [packetdrill flags] SCRIPT.pkt  drop-in for packetdrill (also when invoked as "packetdrill"):
                                           silent on success, as the reference
 
@@ -40,6 +41,8 @@ godrill flags: --trace --diagram [--ascii] --svg FILE --pcap FILE --json FILE --
   --syscall_timeout DUR (a call without "..." that blocks; default 10s),
   --command_timeout DUR (shell commands; default 60s), -h/--help, --version,
   --retries N (a suite reruns up to N times a run where godrill itself was late, exit 4)
+  --kernel IMAGE[,IMAGE|host...] (run in a VM per kernel) --modules DIR --vm-accel auto|kvm|tcg
+  --vm-time virtual|real --shard K/N
   (in a suite, --pcap/--json/--svg FILE.EXT becomes a directory FILE/ of SCRIPT.FAMILY.EXT files)
 holding a run: a script whose last line only sleeps (+0 ` + "`sleep 1000000`" + `) is held open when run
   alone from a terminal, as with --hold: after its last event it keeps its namespace, sockets and peer
@@ -52,7 +55,7 @@ exit codes: 0 pass, 1 the kernel differed from the script, 2 the script is inval
 // exitInterrupted is the shell's code for a command ended by SIGINT.
 const exitInterrupted = 130
 
-var subcommands = []string{"run", "parse", "from-pcap", "ps", "exec", "shell", "version", "help"}
+var subcommands = []string{"run", "parse", "from-pcap", "ps", "exec", "shell", "vm", "version", "help"}
 
 // Main is the godrill command; it returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -65,6 +68,12 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runtime.ExitSetup
 	}
 	switch args[0] {
+	case vmAgentArg:
+		return vmAgentMain(stderr)
+	case "vm":
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+		defer stop()
+		return cmdVM(ctx, args[1:], stdout, stderr)
 	case "run":
 		return cmdRun(args[1:], stdout, stderr, false)
 	case "parse":
@@ -252,6 +261,9 @@ func runScripts(args []string, stdout, stderr io.Writer, dropIn bool) int {
 	// straight on the terminal, its exit code the script's.
 	if len(jobs) == 1 && len(inv.Files) == 1 && !isDir(inv.Files[0]) &&
 		inv.Extras.Format == "" && inv.Extras.JUnit == "" {
+		if jobs[0].kernel != "" {
+			return runSingleVM(ctx, inv, jobs[0], stdout, stderr)
+		}
 		return runSingle(ctx, inv, jobs[0], stdout, stderr)
 	}
 	if inv.Extras.Hold {

@@ -20,7 +20,7 @@ func writeTAPResult(w io.Writer, n int, r *Result) {
 	if !r.Passed {
 		status = "not ok"
 	}
-	fmt.Fprintf(w, "%s %d - %s\n", status, n, tapName(r.Path, r.IPVersion))
+	fmt.Fprintf(w, "%s %d - %s\n", status, n, tapName(r.Path, r.variant()))
 	if r.Passed {
 		return
 	}
@@ -90,6 +90,7 @@ type jsonReport struct {
 type jsonResult struct {
 	Path      string  `json:"path"`
 	IPVersion string  `json:"ip_version"`
+	Kernel    string  `json:"kernel,omitempty"`
 	Status    string  `json:"status"` // pass, fail, timeout, not_run
 	ExitCode  int     `json:"exit_code"`
 	Seconds   float64 `json:"seconds"`
@@ -108,7 +109,7 @@ func (s *suite) writeJSON(w io.Writer) error {
 			rep.Results = append(rep.Results, jsonResult{Path: j.path, IPVersion: versionOf(j), Status: "not_run"})
 			continue
 		}
-		jr := jsonResult{Path: r.Path, IPVersion: r.IPVersion, Status: "pass", Seconds: r.Duration.Seconds(),
+		jr := jsonResult{Path: r.Path, IPVersion: r.IPVersion, Kernel: r.Kernel, Status: "pass", Seconds: r.Duration.Seconds(),
 			MaxRSSKiB: r.MaxRSSKiB, Output: r.Output}
 		if !r.Passed {
 			jr.Status, jr.ExitCode, jr.Error = "fail", r.Exit(), firstErr(r)
@@ -184,7 +185,7 @@ func (s *suite) junit() JUnitSuites {
 			c.Skipped = &JUnitSkipped{Message: "not run: suite interrupted"}
 			ts.Skipped++
 		case !r.Passed:
-			c.Name = fmt.Sprintf("%s (%s)", filepath.Base(r.Path), r.IPVersion)
+			c.Name = fmt.Sprintf("%s (%s)", filepath.Base(r.Path), r.variant())
 			c.Time = r.Duration.Seconds()
 			kind := "failure"
 			if r.TimedOut {
@@ -193,7 +194,7 @@ func (s *suite) junit() JUnitSuites {
 			c.Failure = &JUnitFailure{Message: firstErr(r), Type: kind, Text: r.Output}
 			ts.Failures++
 		default:
-			c.Name = fmt.Sprintf("%s (%s)", filepath.Base(r.Path), r.IPVersion)
+			c.Name = fmt.Sprintf("%s (%s)", filepath.Base(r.Path), r.variant())
 			c.Time = r.Duration.Seconds()
 			c.SystemOut = r.Output
 		}

@@ -69,6 +69,9 @@ type Result struct {
 	// ID is the run's id in the registry of live runs ("" if it could not
 	// be registered).
 	ID string
+	// Kernel is the guest kernel's release for a run in a VM (vm.go);
+	// "host" in a kernel matrix.
+	Kernel string
 	// MaxRSSKiB is the peak resident memory of the sandboxed child (the
 	// largest of it and the processes it waited for), from wait4.
 	MaxRSSKiB int64

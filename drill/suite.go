@@ -17,13 +17,13 @@ import (
 
 	"github.com/godrill/godrill/parser"
 	"github.com/godrill/godrill/runtime"
-	"github.com/godrill/godrill/tun"
 )
 
 // job is one (script, address family) run.
 type job struct {
 	path      string
 	ipVersion string // "" = as the flags say
+	kernel    string // a kernel image to run in (vm.go); "" = the host
 }
 
 // expandJobs lists the runs: directories are walked for *.pkt, and each
@@ -47,7 +47,7 @@ func expandJobs(inv *Invocation) ([]job, error) {
 			}
 		}
 	}
-	return jobs, nil
+	return planJobs(inv, jobs), nil
 }
 
 // scriptPaths expands directories (recursively, *.pkt, sorted) and keeps
@@ -103,6 +103,7 @@ const (
 // for a job that has not finished (or never started).
 type suite struct {
 	jobs    []job
+	kernels []string // --kernel, for the matrix (vm_matrix.go)
 	results []*Result
 	start   time.Time
 	elapsed time.Duration
@@ -152,15 +153,16 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 		fmt.Fprintf(stderr, "godrill: unknown --format %q (want text, tap or json)\n", format)
 		return runtime.ExitSetup
 	}
-	if err := tun.Preflight(); err != nil {
+	if err := prepareRun(ctx, inv, jobs, stderr); err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup
 	}
+	defer inv.closeVMs()
 	n := inv.Extras.Jobs
 	if n <= 0 {
 		n = goruntime.NumCPU()
 	}
-	s := &suite{jobs: jobs, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format,
+	s := &suite{jobs: jobs, kernels: inv.Extras.VM.Kernels, results: make([]*Result, len(jobs)), start: time.Now(), out: stdout, format: format,
 		inv: inv, running: map[int]bool{}, checked: map[string]string{}}
 	// The live line goes where a person is looking: stdout for the text
 	// report, stderr when stdout carries TAP or JSON.
@@ -249,6 +251,7 @@ feed:
 	case formatText:
 		if !inv.Extras.Quiet || code != 0 {
 			s.writeSummary(stdout)
+			s.writeMatrix(stdout)
 		}
 	case formatTAP:
 		s.writeTAPTail(stdout)
@@ -280,7 +283,7 @@ func (s *suite) runJob(ctx context.Context, j job) (Result, error) {
 		run.Extras.EndHold = true
 		inv = &run
 	}
-	return runOne(ctx, inv, j.path, j.ipVersion, Options{WaitExit: true})
+	return runOnKernel(ctx, inv, j)
 }
 
 // retried notes a run that --retries reruns.
@@ -326,7 +329,7 @@ func resultLine(r *Result) string {
 	if !r.Passed {
 		verdict = "FAIL"
 	}
-	line := fmt.Sprintf("%-4s %s  %s  %.2fs", verdict, r.Path, r.IPVersion, r.Duration.Seconds())
+	line := fmt.Sprintf("%-4s %s  %s  %.2fs", verdict, r.Path, r.variant(), r.Duration.Seconds())
 	if r.Held {
 		line += "  (held open, then ended)"
 	}
@@ -478,7 +481,7 @@ func (s *suite) writeSummary(w io.Writer) {
 	}
 	for _, r := range s.results {
 		if r != nil && !r.Passed {
-			fmt.Fprintf(w, "FAIL %s  %s: %s\n", r.Path, r.IPVersion, firstErr(r))
+			fmt.Fprintf(w, "FAIL %s  %s: %s\n", r.Path, r.variant(), firstErr(r))
 			fmt.Fprintf(w, "     rerun: %s\n", s.rerun(r))
 		}
 	}
