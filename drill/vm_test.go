@@ -84,16 +84,12 @@ func runGodrill(t *testing.T, dir string, args ...string) (string, string, int) 
 
 // TestVMScriptsBothKernels runs scripts/ in IPv4 and IPv6 on both kernels
 // in virtual time and wants every run to pass and the matrix to show no
-// difference. simultaneous-open.pkt is left out: its blocking connect at
-// 0.100 and the ss pipeline after it must be done before the peer's SYN at
-// 0.110, and on the guest's clock (1 ns per instruction, one CPU) the SYN
-// leaves at 0.106 and ss takes 10 ms more; that is a property of virtual
-// time, not a kernel difference (README, "Other kernels").
+// difference.
 func TestVMScriptsBothKernels(t *testing.T) {
 	images := needVM(t)
 	var scripts []string
 	filepath.WalkDir("../scripts", func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.HasSuffix(p, ".pkt") && !strings.HasSuffix(p, "simultaneous-open.pkt") {
+		if err == nil && strings.HasSuffix(p, ".pkt") {
 			rel, _ := filepath.Rel("..", p)
 			scripts = append(scripts, rel)
 		}
