@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	goruntime "runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -32,27 +31,10 @@ func SandboxMain() {
 	if len(os.Args) < 2 || os.Args[1] != sandboxArg {
 		return
 	}
-	spareProcs()
 	var v verdict
 	code := childMain(os.Args[2:], os.Stdout, os.Stderr, v.announce)
 	v.announce(code) // the early returns
 	os.Exit(code)
-}
-
-// spareProcs gives the Go scheduler more Ps than CPUs. The event loop
-// sleeps and the sniffer polls in raw system calls that keep their P (see
-// runtime.sleepThread), so on two CPUs both Ps can be held by sleepers;
-// a thread coming back from an ordinary system call (a command's fork, a
-// blocking call) then finds no P and waits until the scheduler preempts
-// whatever took its P, 10 ms later (seen: a command started 10.9 ms late
-// on an idle machine). With spare Ps it always finds one; the kernel, not
-// Go, then decides who runs, and the run's threads are real-time there.
-// With one CPU those waits are ordinary system calls, which give their P
-// back, and nothing changes.
-func spareProcs() {
-	if n := goruntime.NumCPU(); n > 1 {
-		goruntime.GOMAXPROCS(n + 4)
-	}
 }
 
 // childMain runs inside the namespace: set up the device, run the script,
