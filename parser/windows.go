@@ -531,7 +531,8 @@ func (p *parser) parseRest(s *Script, c *cutter, first int) {
 	work := make(chan *batch, workers)
 	ordered := make(chan *batch, 4*workers)
 	quit := make(chan struct{}) // the merger is done: the rest is not needed
-	go func() { // the cutter
+	// The cutter.
+	go func() {
 		defer close(work)
 		defer close(ordered)
 		idx := first
