@@ -1,8 +1,6 @@
 package runtime_test
 
 import (
-	"bytes"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -42,22 +40,12 @@ func TestIPv6SynAckMSS(t *testing.T) {
 		{args: []string{"--mtu=1520"}, exit: 1,
 			stderr: "syn-ack-mss-v6.pkt:13: error handling packet: bad value in outbound TCP option (kind=2): expected: mss 1440 actual: mss 1460"},
 	} {
-		cmd := exec.Command(godrill, append(tt.args, "syn-ack-mss-v6.pkt")...)
-		cmd.Dir = "testdata/defaults"
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
+		_, stderr, code := runGodrill(t, "testdata/defaults", append(tt.args, "syn-ack-mss-v6.pkt")...)
 		if code != tt.exit {
-			t.Errorf("%v: exit %d, want %d\n%s", tt.args, code, tt.exit, stderr.String())
+			t.Errorf("%v: exit %d, want %d\n%s", tt.args, code, tt.exit, stderr)
 		}
-		if tt.stderr != "" && !strings.Contains(stderr.String(), tt.stderr) {
-			t.Errorf("%v: stderr lacks %q:\n%s", tt.args, tt.stderr, stderr.String())
+		if tt.stderr != "" && !strings.Contains(stderr, tt.stderr) {
+			t.Errorf("%v: stderr lacks %q:\n%s", tt.args, tt.stderr, stderr)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package runtime_test
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -78,27 +77,17 @@ func TestPackets(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.script, tt.args), func(t *testing.T) {
 			args := append(append([]string{}, tt.args...), tt.script)
-			cmd := exec.Command(godrill, args...)
-			cmd.Dir = "testdata/packets"
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
+			stdout, stderr, code := runGodrill(t, "testdata/packets", args...)
 			if code != tt.exit {
-				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout.String(), stderr.String())
+				t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.exit, stdout, stderr)
 			}
 			for _, re := range tt.stdout {
-				if !regexp.MustCompile(`(?m)` + re).Match(stdout.Bytes()) {
-					t.Errorf("no stdout line matches %s\nstdout:\n%s", re, stdout.String())
+				if !regexp.MustCompile(`(?m)` + re).MatchString(stdout) {
+					t.Errorf("no stdout line matches %s\nstdout:\n%s", re, stdout)
 				}
 			}
-			if tt.stderr != "" && !regexp.MustCompile(tt.stderr).Match(stderr.Bytes()) {
-				t.Errorf("stderr does not match %s:\n%s", tt.stderr, stderr.String())
+			if tt.stderr != "" && !regexp.MustCompile(tt.stderr).MatchString(stderr) {
+				t.Errorf("stderr does not match %s:\n%s", tt.stderr, stderr)
 			}
 		})
 	}

@@ -1,8 +1,6 @@
 package runtime_test
 
 import (
-	"bytes"
-	"os/exec"
 	"testing"
 )
 
@@ -30,20 +28,10 @@ func TestPSPOutsideWireMode(t *testing.T) {
 		{args: []string{"plain-handshake.pkt"}},
 		{args: []string{"--dry_run", "plain-handshake.pkt"}},
 	} {
-		cmd := exec.Command(godrill, tt.args...)
-		cmd.Dir = "testdata/defaults"
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if code != tt.exit || stderr.String() != tt.stderr || stdout.Len() != 0 {
+		stdout, stderr, code := runGodrill(t, "testdata/defaults", tt.args...)
+		if code != tt.exit || stderr != tt.stderr || stdout != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d, stderr %q",
-				tt.args, code, stdout.String(), stderr.String(), tt.exit, tt.stderr)
+				tt.args, code, stdout, stderr, tt.exit, tt.stderr)
 		}
 	}
 }

@@ -23,18 +23,25 @@ var families = map[string][]string{
 // runScript runs one script from its directory, as the corpora's runners do.
 func runScript(t *testing.T, path string, args []string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(godrill, append(append([]string{}, args...), filepath.Base(path))...)
-	cmd.Dir = filepath.Dir(path)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	stdout, stderr, code := runGodrill(t, filepath.Dir(path), append(append([]string{}, args...), filepath.Base(path))...)
+	return code, stdout + stderr
+}
+
+// runGodrill runs the godrill binary in dir and returns what it printed
+// and its exit code.
+func runGodrill(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(godrill, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), out.String()
-	}
-	if err != nil {
+		code = ee.ExitCode()
+	} else if err != nil {
 		t.Fatal(err)
 	}
-	return 0, out.String()
+	return out.String(), errb.String(), code
 }
 
 // TestSyscallScripts runs one script per syscall family against the

@@ -36,14 +36,7 @@ var (
 // microsecond an event costs moves all later ones.
 func alternatingScript(dir string, steps int) string {
 	var b strings.Builder
-	b.WriteString(`0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-0.100 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>
-+0 > S. 0:0(0) ack 1 <...>
-0.110 < . 1:1(0) ack 1 win 257
-+0 accept(3, ..., ...) = 4
-`)
+	b.WriteString(passiveOpen(257))
 	for i := range steps {
 		if i%2 == 0 {
 			b.WriteString("+.005 < . 1:1(0) ack 1 win 257\n")
@@ -241,14 +234,7 @@ func client(dir string) {
 // one cost until the next time base was taken.
 func overheadScript(dir string, reps int) string {
 	var b strings.Builder
-	b.WriteString(`0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-0.100 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>
-+0 > S. 0:0(0) ack 1 <...>
-0.110 < . 1:1(0) ack 1 win 257
-+0 accept(3, ..., ...) = 4
-`)
+	b.WriteString(passiveOpen(257))
 	for i := range reps {
 		b.WriteString("+.002 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n")
 		b.WriteString("+.002 < . 1:1(0) ack 1 win 257\n")

@@ -76,14 +76,7 @@ func main() {
 // setsockopt calls, in order.
 func fidelityScript(dir string, n int) (path string, in, calls []time.Duration) {
 	var b strings.Builder
-	b.WriteString(`0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
-+0 bind(3, ..., ...) = 0
-+0 listen(3, 1) = 0
-0.100 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>
-+0 > S. 0:0(0) ack 1 <...>
-0.110 < . 1:1(0) ack 1 win 512
-+0 accept(3, ..., ...) = 4
-`)
+	b.WriteString(passiveOpen(512))
 	in = []time.Duration{100 * time.Millisecond, 110 * time.Millisecond}
 	rng := rand.New(rand.NewPCG(1, 2))
 	t := 110 * time.Millisecond
@@ -524,4 +517,18 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "drillbench:", err)
 		os.Exit(1)
 	}
+}
+
+// passiveOpen is the start of every generated script: a listener, the
+// peer's handshake (its ACK advertising window ackWin) and the accept,
+// done by 0.110.
+func passiveOpen(ackWin int) string {
+	return fmt.Sprintf(`0.000 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
+0.100 < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>
++0 > S. 0:0(0) ack 1 <...>
+0.110 < . 1:1(0) ack 1 win %d
++0 accept(3, ..., ...) = 4
+`, ackWin)
 }
