@@ -12,10 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/godrill/godrill/internal/rawsys"
 	"github.com/godrill/godrill/parser"
 )
 
@@ -149,6 +147,9 @@ func (r *runner) finish(err error) {
 		}
 		r.closeAll()
 		r.stopCallThread()
+		if r.watchdog != nil {
+			r.watchdog.stopWatch()
+		}
 	}()
 	r.drainFrames()
 	r.runCleanupCommand()
@@ -241,7 +242,8 @@ type runner struct {
 	sockets       []*socket
 	sut           *socket // socket under test
 	blocking      *blockingCall
-	calls         *callThread // the thread of blocking calls, nil until needed
+	calls         *callThread   // the thread of blocking calls, nil until needed
+	watchdog      *callWatchdog // of the other calls, nil until the first
 	// mu is held by the event loop while it runs an event, and by a
 	// blocking call's thread while it checks its result.
 	mu   sync.Mutex
@@ -431,19 +433,10 @@ func (r *runner) resolveTimes(ev *parser.Event) *eventState {
 // the scheduler may wake a sleeper late.
 const spinWindow = 200 * time.Microsecond
 
-// sleepThread blocks this (locked) thread in nanosleep(2) for d. Where
-// there are other Ps it keeps its P (a raw syscall, invisible to the Go
-// scheduler): after an ordinary syscall the thread may find its P taken
-// and wait in the run queue for milliseconds. An interrupted sleep
-// returns early; the caller loops.
-func sleepThread(d time.Duration) {
-	ts := unix.NsecToTimespec(int64(d))
-	if goruntime.GOMAXPROCS(0) > 1 {
-		unix.RawSyscall(unix.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&ts)), 0, 0)
-		return
-	}
-	unix.Nanosleep(&ts, nil)
-}
+// sleepThread blocks this (locked) thread in nanosleep(2) for d, keeping
+// its P (see package rawsys). An interrupted sleep returns early; the
+// caller loops.
+func sleepThread(d time.Duration) { rawsys.Sleep(d) }
 
 // waitFor sleeps, then spins, until the event's script time, then checks
 // that godrill is not late for it: what happens at this time (an

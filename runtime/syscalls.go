@@ -95,21 +95,18 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 }
 
 // callWithTimeout makes a call written without "..." on this thread. One
-// that does not return within --syscall_timeout (the reference would hang
-// forever) is woken by shutting down the run's sockets, and fails.
+// that does not return within --syscall_timeout is woken by the run's
+// watchdog (see callWatchdog), and fails.
 func (r *runner) callWithTimeout(c *call, fn syscallFunc) (int, unix.Errno, error) {
 	if r.cfg.SyscallTimeout <= 0 {
 		return fn(c)
 	}
-	var timedOut atomic.Bool
-	wake := r.liveFDs() // taken here: the watchdog must not read r.fds
-	watchdog := time.AfterFunc(r.cfg.SyscallTimeout, func() {
-		timedOut.Store(true)
-		shutdownAll(wake)
-	})
+	if r.watchdog == nil {
+		r.watchdog = newCallWatchdog(r.cfg.SyscallTimeout)
+	}
+	r.watchdog.begin(r.liveFDs())
 	ret, errno, err := fn(c)
-	watchdog.Stop()
-	if timedOut.Load() {
+	if r.watchdog.end() {
 		return 0, 0, c.fail("did not return within %v (write `...` and an end time for a call that blocks)", r.cfg.SyscallTimeout)
 	}
 	return ret, errno, err

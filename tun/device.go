@@ -13,6 +13,8 @@ import (
 	"github.com/songgao/water"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/godrill/godrill/internal/rawsys"
 )
 
 const tunPath = "/dev/net/tun"
@@ -321,7 +323,7 @@ func (d *Device) write(hdr, ip []byte) error {
 	var n int
 	var werr error
 	err := d.rc.Write(func(fd uintptr) bool {
-		n, werr = unix.Writev(int(fd), [][]byte{hdr, ip})
+		n, werr = rawsys.Writev(int(fd), hdr, ip)
 		return werr != unix.EAGAIN
 	})
 	if err == nil {
@@ -351,20 +353,47 @@ func (d *Device) drain() {
 // Discard removes up to n packets from the device's transmit queue,
 // waiting at most briefly for each, and returns how many it removed. It is
 // for Config.ManualDrain; without it the queue is emptied automatically.
+//
+// It reads on the calling thread, never parking in Go's network poller:
+// the event loop calls it after each sniffed packet, and a parked loop
+// goroutine needs another thread to hand it a P back (package rawsys).
 func (d *Device) Discard(n int) (int, error) {
 	if !d.cfg.ManualDrain {
 		return 0, errors.New("tun: Discard needs Config.ManualDrain")
 	}
-	buf := make([]byte, maxFrame)
+	var buf [maxFrame]byte
 	for i := range n {
 		// A sniffed packet has normally reached the queue by the time the
 		// sniffer returns it; allow a little slack anyway.
-		d.file.SetReadDeadline(time.Now().Add(10 * time.Millisecond))
-		if _, err := d.file.Read(buf); err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return i, nil
+		deadline := time.Now().Add(10 * time.Millisecond)
+		for {
+			var rerr error
+			err := d.rc.Read(func(fd uintptr) bool {
+				_, rerr = rawsys.Read(int(fd), buf[:])
+				if rerr == unix.EAGAIN {
+					left := time.Until(deadline)
+					if left > 0 {
+						rawsys.PollIn(int(fd), left)
+					}
+				}
+				return true
+			})
+			if err == nil {
+				err = rerr
 			}
-			return i, fmt.Errorf("tun: read %s: %w", d.cfg.Name, err)
+			switch {
+			case err == nil:
+			case errors.Is(err, unix.EINTR):
+				continue
+			case errors.Is(err, unix.EAGAIN):
+				if time.Now().Before(deadline) {
+					continue
+				}
+				return i, nil
+			default:
+				return i, fmt.Errorf("tun: read %s: %w", d.cfg.Name, err)
+			}
+			break
 		}
 	}
 	return n, nil

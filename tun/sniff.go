@@ -5,12 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	goruntime "runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/godrill/godrill/internal/rawsys"
 )
 
 // ErrTimeout is returned by Sniffer.Next when its deadline passes.
@@ -124,13 +125,14 @@ func htons(v uint16) uint16 { return v<<8 | v>>8 }
 // a goroutine the poller wakes runs 0.1-0.5 ms after the packet came, and
 // the next event's relative time would count from then. With more than
 // one P the wait is a raw system call that keeps this thread's P, so the
-// runtime locked thread goes on at once (as sleepThread in the runtime).
+// runtime locked thread goes on at once (package rawsys).
 func (s *Sniffer) Next(deadline time.Time) (Frame, error) {
 	for {
 		if s.closed.Load() {
 			return Frame{}, fmt.Errorf("tun: sniff: %w", os.ErrClosed)
 		}
-		n, oobn, flags, from, err := unix.Recvmsg(s.fd, s.buf, s.oob, unix.MSG_DONTWAIT)
+		var from unix.RawSockaddrAny
+		n, oobn, flags, err := rawsys.Recvmsg(s.fd, s.buf, s.oob, &from, unix.MSG_DONTWAIT)
 		switch {
 		case err == unix.EAGAIN:
 			wait := pollSlice
@@ -141,15 +143,15 @@ func (s *Sniffer) Next(deadline time.Time) (Frame, error) {
 				}
 				wait = min(wait, left)
 			}
-			s.poll(wait)
+			rawsys.PollIn(s.fd, wait)
 			continue
 		case err == unix.EINTR:
 			continue
 		case err != nil:
 			return Frame{}, fmt.Errorf("tun: sniff: %w", err)
 		}
-		sll, ok := from.(*unix.SockaddrLinklayer)
-		if !ok || sll.Ifindex != s.index {
+		sll := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&from))
+		if from.Addr.Family != unix.AF_PACKET || int(sll.Ifindex) != s.index {
 			continue
 		}
 		if flags&unix.MSG_TRUNC != 0 {
@@ -201,14 +203,3 @@ func (s *Sniffer) Close() error {
 
 // pollSlice bounds one wait, so that Close ends a blocked Next soon.
 const pollSlice = 50 * time.Millisecond
-
-// poll waits up to d for the packet socket to be readable.
-func (s *Sniffer) poll(d time.Duration) {
-	fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN}}
-	ts := unix.NsecToTimespec(int64(d))
-	if goruntime.GOMAXPROCS(0) > 1 {
-		unix.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-		return
-	}
-	unix.Ppoll(fds, &ts, nil)
-}
