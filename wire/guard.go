@@ -50,11 +50,9 @@ func NewResetGuard(dev string, peer netip.Addr) *ResetGuard {
 	return &ResetGuard{dev: dev, peer: peer.Unmap()}
 }
 
-// Installed reports whether the filter is in place.
-func (g *ResetGuard) Installed() bool { return g.installed }
-
-// Install puts the filter on the device's ingress, at the first free
-// priority so that it runs before any filter already there.
+// Install puts the filter on the device's ingress, at the lowest free
+// priority (it runs before the filters already there, except those at a
+// lower priority still).
 func (g *ResetGuard) Install() error {
 	if g.installed {
 		return nil
