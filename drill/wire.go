@@ -140,6 +140,17 @@ func wireClientRun(inv *Invocation, path string, stdout, stderr io.Writer) int {
 	stopShutdown := context.AfterFunc(ctx, func() { fc.Shutdown() })
 	defer stopShutdown()
 	link := wire.NewClientLink(conn, stderr)
+	// Against the reference server's reset at the end of its run, which
+	// would kill a connection the script still checks (wire.ResetGuard);
+	// taken away however the run ends (a signal cancels ctx, which ends
+	// the run and comes back here).
+	guard := wire.NewResetGuard(w.ClientDev, cfg.RemoteIP)
+	defer func() {
+		if err := guard.Remove(); err != nil {
+			fmt.Fprintf(stderr, "godrill: %v\n", err)
+		}
+	}()
+	link.GuardTail(script.Events, guard)
 	// As before runtime.Run took these as options: the reference's
 	// PACKETDRILL_PID for the commands, and real-time threads.
 	env := append(os.Environ(), "PACKETDRILL_PID="+strconv.Itoa(os.Getpid()))

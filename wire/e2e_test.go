@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -205,6 +205,9 @@ func scripts(t *testing.T) []string {
 	var out []string
 	for _, dir := range []string{"../scripts", "testdata"} {
 		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+			if p == guardScripts {
+				return filepath.SkipDir // TestWireResetGuard's, for a godrill client only
+			}
 			if err == nil && strings.HasSuffix(p, ".pkt") {
 				out = append(out, p)
 			}
@@ -216,21 +219,6 @@ func scripts(t *testing.T) []string {
 		t.Fatalf("scripts missing: %v", out)
 	}
 	return out
-}
-
-// lastPacketLine is the line of a script's last packet event.
-func lastPacketLine(t *testing.T, script string) int {
-	s, err := parser.ParseFile(script, parser.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	line := 0
-	for _, ev := range s.Events {
-		if ev.Packet != nil {
-			line = ev.Pos.Line
-		}
-	}
-	return line
 }
 
 // endsInHoldSleep reports whether a script's last event is the
@@ -247,16 +235,6 @@ func endsInHoldSleep(t *testing.T, script string) bool {
 	return c != nil && regexp.MustCompile(`^sleep [0-9]{4,}$`).MatchString(strings.TrimSpace(c.Text))
 }
 
-// failedLine is the script line a report's first line names.
-func failedLine(stderr string) int {
-	m := regexp.MustCompile(`^[^:]+\.pkt:(\d+):`).FindStringSubmatch(firstLine(stderr))
-	if m == nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(m[1])
-	return n
-}
-
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
 	return s
@@ -269,22 +247,29 @@ func firstLine(s string) string {
 const timingAttempts = 3
 
 // runScript runs a script with a client against a fresh server in a fresh
-// pair of namespaces, again while it fails on timing alone.
-func runScript(t *testing.T, client, server string, serverIsRef bool, fam family, script string) (int, string) {
+// pair of namespaces, again while it fails on timing alone. prepare, if
+// not nil, readies the pair before the client starts; the pair of the
+// last attempt is returned, for a look at it after the run.
+func runScript(t *testing.T, client, server string, serverIsRef bool, fam family, script string, prepare func(pair)) (int, string, pair) {
 	t.Helper()
 	for attempt := 1; ; attempt++ {
 		p := newPair(t)
 		srv := startServer(t, p, server, serverIsRef)
+		if prepare != nil {
+			prepare(p)
+		}
 		code, stderr := runClient(t, p, client, fam, script)
-		if code == 0 || !strings.Contains(firstLine(stderr), "timing error:") || attempt == timingAttempts {
+		if code == 0 || !isTimingFailure(stderr) || attempt == timingAttempts {
 			if code != 0 {
 				t.Logf("server output:\n%s", srv.String())
 			}
-			return code, stderr
+			return code, stderr, p
 		}
 		t.Logf("attempt %d failed on timing, running again: %s", attempt, firstLine(stderr))
 	}
 }
+
+func isTimingFailure(stderr string) bool { return strings.Contains(firstLine(stderr), "timing error:") }
 
 // runPairing runs every script of scripts/ in each family and checks its
 // outcome with check.
@@ -296,7 +281,7 @@ func runPairing(t *testing.T, client, server string, serverIsRef bool, check fun
 					if endsInHoldSleep(t, s) {
 						t.Skip("ends in a hold-open sleep, for a terminal: it would sleep into --command_timeout")
 					}
-					code, stderr := runScript(t, client, server, serverIsRef, fam, s)
+					code, stderr, _ := runScript(t, client, server, serverIsRef, fam, s, nil)
 					check(t, fam, s, code, stderr)
 				})
 			}
@@ -325,28 +310,155 @@ func TestWireReferenceClient(t *testing.T) {
 	runPairing(t, ref, godrill, false, mustPass)
 }
 
-// TestWireReferenceServer: a godrill client with the reference server.
-// The reference server resets the connection right after its last packet
-// event, while the client may still check the connection's state (most of
-// scripts/ end with an ss check after their last packet), so a script may
-// fail there, as it does with the reference client (which, against its
-// own server, also meets the reset inside calls still blocked then: a
-// connect fails with ECONNRESET); it must not fail before. The scripts of
-// testdata/ end on a packet event and must pass.
+// TestWireReferenceServer: every script of scripts/ passes with a
+// godrill client and the reference server. That server resets the
+// connection right after its last packet event, while most of scripts/
+// still check the connection's state; the client's guard (wire.ResetGuard)
+// drops that reset, and this is where it is seen to work.
 func TestWireReferenceServer(t *testing.T) {
 	needNetns(t)
 	ref := reference(t)
-	runPairing(t, godrill, ref, true, func(t *testing.T, fam family, script string, code int, stderr string) {
-		if code == 0 {
-			return
+	runPairing(t, godrill, ref, true, mustPass)
+}
+
+// guardScripts are TestWireResetGuard's scripts, which look at the
+// client's eth0 with tc.
+const guardScripts = "testdata/guard"
+
+// ingress is what tc shows of the client device: its qdiscs and its
+// ingress filters.
+func ingress(t *testing.T, p pair) (qdiscs, filters string) {
+	t.Helper()
+	q, err := exec.Command("ip", "netns", "exec", p.client, "tc", "qdisc", "show", "dev", "eth0").CombinedOutput()
+	if err != nil {
+		t.Fatalf("tc qdisc show: %v\n%s", err, q)
+	}
+	f, err := exec.Command("ip", "netns", "exec", p.client, "tc", "filter", "show", "dev", "eth0", "ingress").CombinedOutput()
+	if err != nil && !bytes.Contains(q, []byte("clsact")) {
+		f, err = nil, nil // no ingress hook, no filters
+	}
+	if err != nil {
+		t.Fatalf("tc filter show: %v\n%s", err, f)
+	}
+	return string(q), string(f)
+}
+
+// guardGone fails the test if the guard's filter or qdisc is still on the
+// client's device after a run.
+func guardGone(t *testing.T, p pair) {
+	t.Helper()
+	q, f := ingress(t, p)
+	if strings.Contains(q, "clsact") || strings.TrimSpace(f) != "" {
+		t.Errorf("after the run, eth0 still has:\n%s%s", q, f)
+	}
+}
+
+// TestWireResetGuard: a godrill client's guard against the server's
+// closing reset goes on the device's ingress from the last batch of
+// packet events on (the scripts check with tc that it is absent before
+// and present after), and is gone once the run ends: after a pass, a
+// failure, a SIGTERM; a clsact qdisc and a filter that were there before
+// are left alone. With the reference server (GODRILL_REFERENCE), tail.pkt
+// also shows the connection surviving the reset.
+func TestWireResetGuard(t *testing.T) {
+	needNetns(t)
+	if _, err := exec.LookPath("tc"); err != nil {
+		t.Skip("the reset-guard test needs tc (iproute2) to look at the device")
+	}
+	tail := guardScripts + "/tail.pkt"
+	for _, fam := range families {
+		t.Run(fam.name, func(t *testing.T) {
+			t.Run("pass", func(t *testing.T) {
+				code, stderr, p := runScript(t, godrill, godrill, false, fam, tail, nil)
+				mustPass(t, fam, tail, code, stderr)
+				guardGone(t, p)
+			})
+			t.Run("reference-server", func(t *testing.T) {
+				ref := reference(t)
+				code, stderr, p := runScript(t, godrill, ref, true, fam, tail, nil)
+				mustPass(t, fam, tail, code, stderr)
+				guardGone(t, p)
+			})
+			t.Run("failure", func(t *testing.T) {
+				code, stderr, p := runScript(t, godrill, godrill, false, fam, guardScripts+"/fails-after.pkt", nil)
+				if code != 1 || !strings.Contains(firstLine(stderr), "non-zero status 3") {
+					t.Errorf("exit %d, want 1 from the command that sees the guard (status 3):\n%s", code, stderr)
+				}
+				guardGone(t, p)
+			})
+			t.Run("sigterm", func(t *testing.T) { guardSigterm(t, fam) })
+			t.Run("existing-clsact", func(t *testing.T) {
+				// The test's own filter at priority 1, classic BPF that
+				// never matches ("ret 0" outside direct-action mode), so
+				// classification goes on to the guard's.
+				own := func(p pair) {
+					run(t, "ip", "netns", "exec", p.client, "tc", "qdisc", "add", "dev", "eth0", "clsact")
+					run(t, "ip", "netns", "exec", p.client, "tc", "filter", "add", "dev", "eth0", "ingress",
+						"prio", "1", "protocol", "all", "bpf", "bytecode", "1,6 0 0 0")
+				}
+				code, stderr, p := runScript(t, godrill, godrill, false, fam, tail, own)
+				mustPass(t, fam, tail, code, stderr)
+				q, f := ingress(t, p)
+				if !strings.Contains(q, "clsact") || !strings.Contains(f, "pref 1 bpf") || strings.Contains(f, "direct-action") {
+					t.Errorf("after the run, want the test's clsact and priority-1 filter and no guard; eth0 has:\n%s%s", q, f)
+				}
+			})
+		})
+	}
+}
+
+// guardSigterm runs held.pkt, which sleeps after its last batch, stops
+// the client with SIGTERM once the guard is there, and checks it is gone
+// when the client has exited.
+func guardSigterm(t *testing.T, fam family) {
+	for attempt := 1; ; attempt++ {
+		p := newPair(t)
+		startServer(t, p, godrill, false)
+		args := append([]string{"netns", "exec", p.client, godrill, "--wire_client", "--wire_server_ip=" + fam.ctl,
+			"--wire_client_dev=eth0", slowTolerance}, fam.flags...)
+		// ip netns exec execs the client: the process is godrill's.
+		cmd := exec.Command("ip", append(args, guardScripts+"/held.pkt")...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
 		}
-		last := lastPacketLine(t, script)
-		if strings.HasPrefix(script, "testdata/") || failedLine(stderr) <= last {
-			t.Errorf("exit %d at line %d (the last packet event is at line %d):\n%s", code, failedLine(stderr), last, stderr)
-			return
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		var err error
+		guarded, done := false, false
+	poll:
+		for i := 0; i < 300; i++ { // 30 s, for a run whose tail starts at 0.150
+			select {
+			case err = <-exited:
+				done = true
+				break poll
+			case <-time.After(100 * time.Millisecond):
+			}
+			if _, f := ingress(t, p); strings.Contains(f, "direct-action") {
+				guarded = true
+				cmd.Process.Signal(syscall.SIGTERM)
+				err, done = <-exited, true
+				break
+			}
 		}
-		t.Logf("fails after the server's last packet event (line %d), at its reset: %s", last, firstLine(stderr))
-	})
+		if !done {
+			cmd.Process.Kill()
+			err = <-exited
+		}
+		if !guarded {
+			if isTimingFailure(stderr.String()) && attempt < timingAttempts {
+				t.Logf("attempt %d failed on timing, running again: %s", attempt, firstLine(stderr.String()))
+				continue
+			}
+			t.Fatalf("the guard never showed up (client: %v):\n%s", err, stderr.String())
+		}
+		if err == nil {
+			t.Errorf("client stopped by SIGTERM exited 0:\n%s", stderr.String())
+		}
+		guardGone(t, p)
+		return
+	}
 }
 
 // TestWireFailure: a wrong script fails on the client with the server's

@@ -107,6 +107,54 @@ type ClientLink struct {
 	Warnings io.Writer
 	report   string
 	batcher
+	tail tailGuard
+}
+
+// Guard is what a client puts up for the end of a run: a ResetGuard.
+type Guard interface{ Install() error }
+
+// tailGuard is when the client installs its guard: at the last batch of
+// packet events.
+type tailGuard struct {
+	guard Guard
+	start int  // the index of the last batch's first event; -1: none
+	end   int  // the index of the event after it (the events' count if none)
+	early bool // install before the batch starts (it injects no reset)
+}
+
+// GuardTail makes the link install g for the rest of the run once the
+// script's packet events are over, against the reference server's
+// closing reset (see ResetGuard): just before the PACKETS_START of the
+// last batch, since the reset follows its PACKETS_DONE within a fraction
+// of a millisecond, unless that batch injects a TCP reset itself, which
+// the guard would drop; then after its PACKETS_DONE, where it may be late.
+// An installation that fails is reported as a warning, and the run goes
+// on without it.
+func (l *ClientLink) GuardTail(events []*parser.Event, g Guard) {
+	t := tailGuard{guard: g, start: -1, end: len(events)}
+	for i := len(events) - 1; i >= 0; i-- {
+		if events[i].Packet == nil {
+			if t.start >= 0 {
+				break
+			}
+			t.end = i
+			continue
+		}
+		t.start = i
+	}
+	t.early = true
+	for _, ev := range events[max(t.start, 0):t.end] {
+		if p := ev.Packet; p != nil && p.Direction == parser.Inbound && p.TCP != nil && p.TCP.Flags&parser.FlagRST != 0 {
+			t.early = false
+		}
+	}
+	l.tail = t
+}
+
+func (l *ClientLink) installGuard() {
+	if err := l.tail.guard.Install(); err != nil && l.Warnings != nil {
+		fmt.Fprintf(l.Warnings, "godrill: running on without a guard against the wire server's closing reset: %v\n", err)
+	}
 }
 
 // ServerReport is the failure report of the batch the server failed, or
@@ -130,7 +178,11 @@ func (l *ClientLink) Start() error { return l.conn.Write(OpClientStarting, nil) 
 func (l *ClientLink) NextEvent(ev *parser.Event) error {
 	n := l.numEvents
 	start, end := l.step(ev)
+	guarded := l.tail.guard != nil && l.tail.start >= 0
 	if start {
+		if guarded && l.tail.early && int(n) == l.tail.start {
+			l.installGuard()
+		}
 		req := PacketsStart{NumEvents: n}
 		if err := l.conn.Write(OpPacketsStart, req.Marshal()); err != nil {
 			return fmt.Errorf("error in TCP connection to wire server: %v", err)
@@ -166,6 +218,9 @@ func (l *ClientLink) NextEvent(ev *parser.Event) error {
 		if done.NumEvents != n {
 			return fmt.Errorf("error in TCP connection to wire server: bad wire server: bad message count: got: %d vs expected: %d",
 				done.NumEvents, n)
+		}
+		if guarded && !l.tail.early && int(n) == l.tail.end {
+			l.installGuard()
 		}
 		return nil
 	}
