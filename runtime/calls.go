@@ -452,6 +452,7 @@ func sysClose(c *call) (int, unix.Errno, error) {
 	ret, errno := raw(unix.SYS_CLOSE, uintptr(fd))
 	if ret == 0 {
 		st.closed = true
+		c.r.fdsChanged()
 	}
 	return ret, errno, nil
 }

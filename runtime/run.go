@@ -236,6 +236,10 @@ type runner struct {
 	initDone bool // the init command ran, so the cleanup command runs
 
 	fds map[int]*fdState // by script fd
+	// fdsGen counts changes of fds; wake, the live fds a hung call's
+	// watchdog shuts down, was made at wakeGen.
+	fdsGen, wakeGen int
+	wake            []int
 	// reservedPorts are listening sockets holding the scripted peers'
 	// ephemeral ports until the end of the run.
 	reservedPorts []int

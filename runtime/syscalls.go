@@ -86,9 +86,13 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 	if err != nil {
 		return err
 	}
+	// The call happened when it returned: checking its result and
+	// outputs is godrill's work, which the next relative time should not
+	// inherit (as an injection's kernel processing, see injectAt).
+	end := r.now()
+	es.doneAt = end
 	rec.Result, err = r.finishCall(c, ret, errno)
 	if r.cfg.Verbose {
-		end := r.now()
 		r.later(func() { fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", sc.Name, secs(end)) })
 	}
 	return err
@@ -104,7 +108,7 @@ func (r *runner) callWithTimeout(c *call, fn syscallFunc) (int, unix.Errno, erro
 	if r.watchdog == nil {
 		r.watchdog = newCallWatchdog(r.cfg.SyscallTimeout)
 	}
-	r.watchdog.begin(r.liveFDs())
+	r.watchdog.begin(r.wakeFDs())
 	ret, errno, err := fn(c)
 	if r.watchdog.end() {
 		return 0, 0, c.fail("did not return within %v (write `...` and an end time for a call that blocks)", r.cfg.SyscallTimeout)
@@ -122,6 +126,19 @@ func (r *runner) liveFDs() []int {
 	}
 	return fds
 }
+
+// wakeFDs is liveFDs for the watchdog, made again only after the fds
+// changed (fdsChanged): a call's start costs no allocation. The slice is
+// never changed once handed out.
+func (r *runner) wakeFDs() []int {
+	if r.wake == nil || r.wakeGen != r.fdsGen {
+		r.wake, r.wakeGen = r.liveFDs(), r.fdsGen
+	}
+	return r.wake
+}
+
+// fdsChanged is called whenever an fd is added or closed.
+func (r *runner) fdsChanged() { r.fdsGen++ }
 
 // shutdownAll wakes a call blocked on any of fds: a socket call returns
 // once its socket is shut down (poll and epoll_wait see the hangup). A
@@ -437,6 +454,7 @@ func (r *runner) addFD(c *call, scriptFD, liveFD int, s *socket) (*fdState, erro
 		fd.kind = fdFile
 	}
 	r.fds[scriptFD] = fd
+	r.fdsChanged()
 	if s != nil {
 		s.scriptFD, s.liveFD = scriptFD, liveFD
 	}
