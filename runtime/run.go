@@ -100,6 +100,10 @@ func Run(ctx context.Context, script *parser.Script, opts Options) error {
 	defer goruntime.UnlockOSThread()
 	r := newRunner(ctx, script, opts)
 	err := r.guard(nil, r.run)
+	if r.realtimeOn {
+		leaveRealtimeScheduling()
+		r.realtimeOn = false
+	}
 	if e := r.guard(nil, func() error { r.finish(err); return nil }); err == nil {
 		err = e
 	}
@@ -214,9 +218,11 @@ type runner struct {
 	env      []string
 	device   string
 	realtime bool
-	clock    func() time.Time
-	wire     WireLink
-	hold     func()
+	// realtimeOn: the process's threads are at SCHED_RR now.
+	realtimeOn bool
+	clock      func() time.Time
+	wire       WireLink
+	hold       func()
 	// passedBy: outgoing packets the matcher skipped while waiting for
 	// the current outbound line (for the report when it never comes).
 	passedBy []sniffed
@@ -321,7 +327,7 @@ func (r *runner) run() error {
 		return &Failure{Pos: parser.Pos{File: r.script.File}, Msg: err.Error(), noLine: true}
 	}
 	if r.realtime {
-		useRealtimeScheduling()
+		r.realtimeOn = useRealtimeScheduling()
 	}
 	r.startWall = r.start.Round(0)
 	for _, ev := range r.script.Events {

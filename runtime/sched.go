@@ -2,42 +2,75 @@ package runtime
 
 import (
 	"os"
+	"os/exec"
 	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
+// realtimePriority is the event loop's SCHED_RR priority: one above the
+// reference's (the minimum). The reference spins at that priority for
+// 100 ms before its time 0 (schedule_start_time_usecs), and a godrill run
+// beside it at the same priority stalled for that spin's whole time slice
+// (100-200 ms; Google's tcp/eor scripts failed so in 6 runs of 6 beside a
+// SCHED_RR spinner, and passed in 6 of 6 at this priority). godrill itself
+// spins at most spinWindow before an event.
+const realtimePriority = 2
+
 // useRealtimeScheduling moves every thread of this process to SCHED_RR,
 // as the reference does on machines with more than one CPU: a busy
 // machine then cannot delay a scripted event by whole scheduler slices.
 // Threads started later inherit the policy. It is best effort: without
-// CAP_SYS_NICE nothing changes.
-//
-// The priority is one above the reference's (the minimum): the
-// reference spins at that priority for 100 ms before its time 0
-// (schedule_start_time_usecs), and a godrill run beside it at the same
-// priority stalled for that spin's whole time slice (100-200 ms; Google's
-// tcp/eor scripts failed so in 6 runs of 6 beside a SCHED_RR spinner, and
-// passed in 6 of 6 at this priority; bench/README.md). godrill itself
-// spins at most spinWindow before an event.
-const realtimePriority = 2
+// CAP_SYS_NICE nothing changes, and it reports false.
+func useRealtimeScheduling() bool { return setScheduling(unix.SCHED_RR, realtimePriority) }
 
-func useRealtimeScheduling() {
+// leaveRealtimeScheduling moves every thread back to the normal policy
+// once the last event is done: what follows (resets, the cleanup
+// command, the report, a garbage collection, the exit) has no deadline,
+// and at a real-time priority it would hold a parallel run's event loop
+// off its CPU for as long as it computes (measured: 8-14 ms late
+// wake-ups of a parallel run in go test ./scripts).
+func leaveRealtimeScheduling() { setScheduling(unix.SCHED_NORMAL, 0) }
+
+// setScheduling sets every thread's policy, on machines with more than
+// one CPU; it reports whether it set the loop's own.
+func setScheduling(policy uint32, priority uint32) bool {
 	var set unix.CPUSet
 	if unix.SchedGetaffinity(0, &set) != nil || set.Count() <= 1 {
-		return
+		return false
 	}
 	tasks, err := os.ReadDir("/proc/self/task")
 	if err != nil {
-		return
+		return false
 	}
-	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_RR, Priority: realtimePriority}
+	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: policy, Priority: priority}
 	for _, t := range tasks {
 		if tid, err := strconv.Atoi(t.Name()); err == nil {
 			unix.SchedSetAttr(tid, attr, 0)
 		}
 	}
+	return unix.SchedSetAttr(0, attr, 0) == nil
+}
+
+// commandPriority is the real-time priority of the commands a script
+// runs: below the event loops', so that a command computing (ss, a Python
+// script) does not hold a parallel run's loop off its CPU (measured: wake-
+// ups 8-17 ms late in go test ./scripts, where runs go two at a time, while
+// commands inherited the loops' priority), and above the machine's normal
+// load, as the reference's commands run at its own priority.
+const commandPriority = 1
+
+// startCommand starts cmd from this (the event loop's) thread at
+// commandPriority: a forked process inherits its thread's policy, so the
+// thread drops to it for the fork only.
+func (r *runner) startCommand(cmd *exec.Cmd) error {
+	if !r.realtimeOn {
+		return cmd.Start()
+	}
+	unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_RR, Priority: commandPriority}, 0)
+	defer unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_RR, Priority: realtimePriority}, 0)
+	return cmd.Start()
 }
 
 // jiffyOffset is how far into a kernel clock tick a run starts.

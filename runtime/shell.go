@@ -24,7 +24,7 @@ func (r *runner) shell(text string, timeout time.Duration) error {
 	cmd.Stdout = r.stdout
 	cmd.Stderr = r.stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	if err := r.startCommand(cmd); err != nil {
 		return err
 	}
 	done := make(chan error, 1)
