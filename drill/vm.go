@@ -570,6 +570,14 @@ func vmAgentMain(args []string, stderr io.Writer) int {
 		return runtime.ExitSetup
 	}
 	os.Setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	// The guest has one CPU, so a Go program would have one P: a thread
+	// back from a blocking call (a script's read that a packet satisfies)
+	// then waits for sysmon to take the P from the runner's poll, up to
+	// 10 ms (gtests' blocking-read.pkt returned 14 ms late, 19 runs of
+	// the corpus failed so). With two, the runner keeps one through its
+	// raw sleeps and polls and the call's thread takes the other. The
+	// children (scripts' runs, godrill vm's commands) inherit it.
+	os.Setenv("GOMAXPROCS", "2")
 	os.MkdirAll("/tmp/godrill-out", 0o755)
 	vmWarmUp()
 	// The first job, when this guest has it, runs before the hello: no
