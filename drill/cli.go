@@ -69,7 +69,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case vmAgentArg:
-		return vmAgentMain(stderr)
+		return vmAgentMain(args[1:], stderr)
 	case "vm":
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()

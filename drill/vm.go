@@ -1,7 +1,9 @@
 package drill
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +28,25 @@ const hostKernel = "host"
 // vmAgentArg, after "--" on the guest's kernel command line, makes godrill
 // the guest's init and agent.
 const vmAgentArg = "__godrill_vm_agent"
+
+// A guest in virtual time is deterministic as long as nothing comes in
+// from the host: its clock counts its own instructions. A request over the
+// serial line arrives at a moment of the guest's clock that the host's
+// scheduling picks, its interrupts feed the kernel's entropy pool, and from
+// there the random numbers differ (the seeds of the Go runtime in the
+// child, the port godrill picks, the kernel's timer jitter), and with them
+// the moments of the guest's background work: a shell command started up
+// to 140 µs later in one run in five. So the first job of each kernel
+// travels in the initramfs (vmFirstRequest) and the guest given
+// vmRunFirstArg runs it before it says hello; its reply waits for the
+// host's identical request. That run sees no input from the host at all:
+// the same run gives the same events at the same nanosecond, the same ISN
+// and the same ports. A later job in the same guest comes over the serial
+// line as before.
+const (
+	vmFirstRequest = "/godrill/first-request.json"
+	vmRunFirstArg  = "run-first"
+)
 
 // VMOptions are the flags for runs in virtual machines.
 type VMOptions struct {
@@ -235,6 +257,12 @@ type vmKernel struct {
 	init   string
 	idle   chan *vm.Machine
 	booted int
+	// first is the request of the kernel's first job, in the initramfs
+	// at vmFirstRequest; one guest in virtual time (firstTaken) runs it
+	// before its hello (see vmRunFirstArg).
+	first        []byte
+	firstTimeout time.Duration
+	firstTaken   bool
 }
 
 func (p *vmPool) openKernel(image string, jobs []job) (*vmKernel, error) {
@@ -242,16 +270,37 @@ func (p *vmPool) openKernel(image string, jobs []job) (*vmKernel, error) {
 	if err != nil {
 		return nil, err
 	}
-	initrd, init, err := buildInitramfs(k, p.inv, jobs)
+	vk := &vmKernel{kernel: k, idle: make(chan *vm.Machine, p.perKernel)}
+	if !p.inv.Extras.Hold {
+		for _, j := range jobs {
+			if j.kernel == image && j.path != "" {
+				req, _ := request(p.inv, j, vk)
+				vk.first, _ = json.Marshal(req)
+				vk.firstTimeout = req.Timeout
+				break
+			}
+		}
+	}
+	vk.initrd, vk.init, err = buildInitramfs(k, p.inv, jobs, vk.first)
 	if err != nil {
 		return nil, fmt.Errorf("kernel %s: %v", image, err)
 	}
-	return &vmKernel{kernel: k, initrd: initrd, init: init, idle: make(chan *vm.Machine, p.perKernel)}, nil
+	return vk, nil
 }
 
-// kvmProbeTimeout bounds the wait for a KVM guest before falling back to
-// TCG (a working KVM guest is up in about a second).
-const kvmProbeTimeout = 15 * time.Second
+// With --vm-accel auto, KVM is used when it works, which is checked in two
+// bounded steps: a test guest of a few instructions must run within
+// kvmProbeTimeout (a working KVM takes a millisecond), then the real
+// guest's kernel must start its init within kvmInitTimeout (about 0.5 s
+// with a working KVM). A nested KVM here passes the first and hangs in the
+// kernel's early boot: the second catches it.
+// A KVM guest that started its init but is not ready within
+// kvmBootTimeout (a working one needs a second or two) is given up too.
+const (
+	kvmProbeTimeout = 2 * time.Second
+	kvmInitTimeout  = 4 * time.Second
+	kvmBootTimeout  = 30 * time.Second
+)
 
 // vmBootTimeout bounds a TCG guest's boot: about 5 s on an idle machine,
 // 15-25 s on this shared 2-core one with every core busy; a guest that
@@ -272,28 +321,59 @@ func (p *vmPool) boot(ctx context.Context, vk *vmKernel) (*vm.Machine, error) {
 		}
 		if accel == "" || accel == "auto" {
 			accel = vm.AccelTCG
-			if vm.ProbeKVM() == nil {
-				cfg.Accel, cfg.BootTimeout = vm.AccelKVM, kvmProbeTimeout
-				m, err := vm.Start(ctx, cfg)
-				if err == nil {
-					p.setAccel(vm.AccelKVM)
-					p.track(m)
-					return m, nil
-				}
-				fmt.Fprintf(p.stderr, "godrill: KVM guest failed (%v); using TCG\n", err)
-				cfg.BootTimeout = vmBootTimeout
+			if m, err := p.tryKVM(ctx, cfg); m != nil {
+				return m, nil
+			} else if err != nil {
+				fmt.Fprintf(p.stderr, "godrill: KVM does not work here (%v); using TCG\n", err)
 			}
 		}
 		p.setAccel(accel)
 	}
 	cfg.Accel = accel
 	cfg.VirtualTime = opts.Time == "virtual" || (opts.Time == "" && accel == vm.AccelTCG)
+	if cfg.VirtualTime && vk.takeFirst(&p.mu) {
+		cfg.InitArgs = append(cfg.InitArgs, vmRunFirstArg)
+		cfg.BootTimeout += vmHostLimit(vk.firstTimeout)
+	}
 	m, err := vm.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	p.track(m)
 	return m, nil
+}
+
+// tryKVM boots the guest under KVM when /dev/kvm exists and passes the
+// probe. It returns no machine and no error when there is no /dev/kvm
+// (nothing to say: TCG is the only choice), and the reason KVM failed
+// otherwise.
+func (p *vmPool) tryKVM(ctx context.Context, cfg vm.Config) (*vm.Machine, error) {
+	if _, err := os.Stat("/dev/kvm"); err != nil {
+		return nil, nil
+	}
+	if err := vm.ProbeKVM(kvmProbeTimeout); err != nil {
+		return nil, err
+	}
+	cfg.Accel, cfg.InitTimeout, cfg.BootTimeout = vm.AccelKVM, kvmInitTimeout, kvmBootTimeout
+	m, err := vm.Start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.setAccel(vm.AccelKVM)
+	p.track(m)
+	return m, nil
+}
+
+// takeFirst reports whether the guest about to boot is the one that runs
+// the first job on its own.
+func (vk *vmKernel) takeFirst(mu *sync.Mutex) bool {
+	mu.Lock()
+	defer mu.Unlock()
+	if vk.first == nil || vk.firstTaken {
+		return false
+	}
+	vk.firstTaken = true
+	return true
 }
 
 func (p *vmPool) setAccel(a string) {
@@ -472,9 +552,10 @@ func request(orig *Invocation, j job, vk *vmKernel) (vmRequest, map[string]strin
 		Timeout: orig.Extras.Timeout, Files: files}, outputs
 }
 
-// vmAgentMain is the guest's init: it prepares the guest, says hello, and
-// runs the host's requests one after the other, as a host run would.
-func vmAgentMain(stderr io.Writer) int {
+// vmAgentMain is the guest's init: it prepares the guest, warms it up, runs
+// the first job when args has vmRunFirstArg, says hello, and runs the
+// host's requests one after the other, as a host run would.
+func vmAgentMain(args []string, stderr io.Writer) int {
 	agent, err := vm.StartAgent()
 	if agent == nil {
 		fmt.Fprintf(stderr, "godrill agent: %v\n", err)
@@ -484,20 +565,49 @@ func vmAgentMain(stderr io.Writer) int {
 	hello := vm.Hello{Release: vm.Release()}
 	if err != nil {
 		hello.Error = err.Error()
-	}
-	agent.Send(hello)
-	if err != nil {
+		agent.Send(hello)
 		vm.Shutdown()
 		return runtime.ExitSetup
 	}
 	os.Setenv("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+	// The guest has one CPU, so a Go program would have one P: a thread
+	// back from a blocking call (a script's read that a packet satisfies)
+	// then waits for sysmon to take the P from the runner's poll, up to
+	// 10 ms (gtests' blocking-read.pkt returned 14 ms late, 19 runs of
+	// the corpus failed so). With two, the runner keeps one through its
+	// raw sleeps and polls and the call's thread takes the other. The
+	// children (scripts' runs, godrill vm's commands) inherit it.
+	os.Setenv("GOMAXPROCS", "2")
 	os.MkdirAll("/tmp/godrill-out", 0o755)
 	vmWarmUp()
+	// The first job, when this guest has it, runs before the hello: no
+	// byte from the host has arrived yet.
+	var first []byte
+	var firstReply vmReply
+	if slices.Contains(args, vmRunFirstArg) {
+		if data, err := os.ReadFile(vmFirstRequest); err == nil {
+			var req vmRequest
+			if json.Unmarshal(data, &req) == nil {
+				first = data
+				firstReply = serveRequest(req, agent)
+			}
+		}
+	}
+	agent.Send(hello)
 	for {
 		var req vmRequest
 		if err := agent.Receive(&req); err != nil {
 			vm.Shutdown()
 			return 0
+		}
+		if first != nil {
+			got, _ := json.Marshal(req)
+			same := bytes.Equal(got, first)
+			first = nil
+			if same {
+				agent.Send(firstReply)
+				continue
+			}
 		}
 		if len(req.Exec) > 0 {
 			reply := serveExec(context.Background(), req)

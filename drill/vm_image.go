@@ -40,9 +40,10 @@ var vmEtc = []string{"/etc/ld.so.cache", "/etc/protocols", "/etc/services", "/et
 const maxBesideFile = 4 << 20
 
 // buildInitramfs makes a kernel's guest image: this godrill as init, the
-// tools, the modules, the scripts the jobs run and the files beside them.
-// It returns the archive and the init's path inside.
-func buildInitramfs(k *vm.Kernel, inv *Invocation, jobs []job) ([]byte, string, error) {
+// tools, the modules, the scripts the jobs run and the files beside them,
+// and first, when given, at vmFirstRequest. It returns the archive and the
+// init's path inside.
+func buildInitramfs(k *vm.Kernel, inv *Invocation, jobs []job, first []byte) ([]byte, string, error) {
 	fs := vm.NewInitramfs()
 	for _, d := range []string{"/dev", "/proc", "/sys", "/tmp", "/run", "/root", "/var/tmp"} {
 		fs.Dir(d, 0o755)
@@ -71,6 +72,9 @@ func buildInitramfs(k *vm.Kernel, inv *Invocation, jobs []job) ([]byte, string, 
 	}
 	if err := addScripts(fs, inv, jobs); err != nil {
 		return nil, "", err
+	}
+	if first != nil {
+		fs.Bytes(vmFirstRequest, first, 0o644)
 	}
 	if inv.vmExtra != nil {
 		if err := inv.vmExtra(fs); err != nil {

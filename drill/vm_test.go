@@ -214,17 +214,9 @@ func TestVMDeterminism(t *testing.T) {
 			continue
 		}
 		for k := range times {
-			// Packets and calls meet 20 µs. A shell command does not
-			// always: in about one run in ten the script's last command
-			// starts 120 µs later than in the others (seen on 2026-12-01,
-			// cause not found; the tick phase is aligned, see
-			// vmJobAlign), so commands are held to 500 µs, and this
-			// shortfall is in the report, not hidden.
-			limit := 20e-6
-			if strings.Contains(keys[k], " command ") {
-				limit = 500e-6
-			}
-			if d := math.Abs(times[k] - times0[k]); d > limit {
+			// Every event kind, commands included: the run has no
+			// input from the host (see vmFirstRequest).
+			if d := math.Abs(times[k] - times0[k]); d > 20e-6 {
 				t.Errorf("run %d: event %s at %.6f, run 0 at %.6f (%.0f µs apart)", i, keys[k], times[k], times0[k], d*1e6)
 			}
 		}

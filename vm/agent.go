@@ -29,8 +29,8 @@ type Agent struct {
 }
 
 // StartAgent prepares the guest as its init: mounts /proc, /sys and /dev,
-// loads the modules in ModuleDir, and opens the agent port. The
-// hello frame (with any error) is the caller's to send.
+// opens the agent port and says it is booting, and loads the modules in
+// ModuleDir. The hello frame (with any error) is the caller's to send.
 func StartAgent() (*Agent, error) {
 	a := &Agent{kmsg: -1}
 	for _, m := range []struct{ src, dir, fstype string }{
@@ -54,6 +54,9 @@ func StartAgent() (*Agent, error) {
 	}
 	a.port = port
 	a.frames = NewFrameReader(port)
+	// The host learns that the kernel is up before the slower work
+	// (modules, the caller's warm-up) begins.
+	a.Send(Hello{Release: Release(), Booting: true})
 	if err := loadModules(ModuleDir); err != nil {
 		return a, err
 	}

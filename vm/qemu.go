@@ -43,12 +43,19 @@ type Config struct {
 	CPUs        int
 	Qemu        string        // default qemu-system-x86_64 in PATH
 	BootTimeout time.Duration // until the agent's hello (default 60s)
+	// InitTimeout, when set, bounds the wait for the agent's first frame,
+	// which it sends as soon as the kernel has started it: a guest that
+	// never gets that far (a KVM that hangs in the kernel's early boot)
+	// fails after this instead of BootTimeout.
+	InitTimeout time.Duration
 }
 
-// Hello is the agent's first frame, once it is ready for requests.
+// Hello is the agent's frame once it is ready for requests. It sends one
+// with Booting set first, as soon as it runs: the kernel is up.
 type Hello struct {
 	Release string `json:"release"` // uname -r in the guest
 	Error   string `json:"error,omitempty"`
+	Booting bool   `json:"booting,omitempty"`
 }
 
 // Machine is a running guest with its agent ready.
@@ -161,15 +168,47 @@ func Start(ctx context.Context, cfg Config) (*Machine, error) {
 	stop := context.AfterFunc(ctx, func() { m.Close() })
 	defer stop()
 
-	got := make(chan error, 1)
-	go func() { got <- m.frames.Read(&m.Hello) }()
-	select {
-	case err = <-got:
-	case <-time.After(cfg.BootTimeout):
-		err = fmt.Errorf("guest did not come up within %v", cfg.BootTimeout)
-	case <-ctx.Done():
-		m.Close()
-		return nil, errors.New("interrupted while the guest booted")
+	got := make(chan error, 2)
+	started := make(chan struct{})
+	go func() {
+		for {
+			var h Hello
+			err := m.frames.Read(&h)
+			if err == nil && h.Booting {
+				close(started)
+				continue
+			}
+			m.Hello = h
+			got <- err
+			return
+		}
+	}()
+	initLimit := cfg.BootTimeout
+	if cfg.InitTimeout > 0 {
+		initLimit = cfg.InitTimeout
+	}
+	initTimer := time.NewTimer(initLimit)
+	defer initTimer.Stop()
+	bootTimer := time.NewTimer(cfg.BootTimeout)
+	defer bootTimer.Stop()
+wait:
+	for {
+		select {
+		case err = <-got:
+			break wait
+		case <-started:
+			started = nil
+			initTimer.Stop()
+		case <-initTimer.C:
+			err = fmt.Errorf("guest kernel did not start its init within %v", initLimit)
+			break wait
+		case <-bootTimer.C:
+			err = fmt.Errorf("guest did not come up within %v", cfg.BootTimeout)
+			break wait
+		case <-ctx.Done():
+			m.Close()
+			return nil, errors.New("interrupted while the guest booted")
+		}
 	}
 	if err == nil && m.Hello.Error != "" {
 		err = errors.New(m.Hello.Error)
@@ -311,13 +350,4 @@ func (r *lineRing) tail() string {
 		}
 	}
 	return strings.Join(ls[max(0, len(ls)-3):], " | ")
-}
-
-// ProbeKVM reports whether /dev/kvm can be opened.
-func ProbeKVM() error {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	return f.Close()
 }
