@@ -118,21 +118,20 @@ func childMain(args []string, stdout, stderr io.Writer, announce func(code int))
 	return code
 }
 
-// runMemoryLimit is the heap size past which a run collects garbage.
-const runMemoryLimit = 512 << 20
-
 // noCollectionDuringRun turns the garbage collector off for the run
-// (the script is parsed by then), back on past runMemoryLimit: a
-// collection takes a P and CPU time from the event loop at the worst
-// moment, and a run allocates little (a script of 1500 write/segment/ACK
-// steps collected several times, measured with a CPU profile). GOGC,
-// when set, has the last word.
+// (the script is parsed by then), back on once the heap passes twice
+// what is live now, and at least 512 MiB: a collection takes a P and CPU
+// time from the event loop at the worst moment, and a run allocates little
+// (a script of 1500 write/segment/ACK steps collected several times,
+// measured with a CPU profile). GOGC, when set, has the last word.
 func noCollectionDuringRun() {
 	if os.Getenv("GOGC") != "" {
 		return
 	}
 	goruntime.GC()
-	debug.SetMemoryLimit(runMemoryLimit)
+	var m goruntime.MemStats
+	goruntime.ReadMemStats(&m)
+	debug.SetMemoryLimit(max(512<<20, 2*int64(m.HeapAlloc)))
 	debug.SetGCPercent(-1)
 }
 
