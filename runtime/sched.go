@@ -29,13 +29,12 @@ func useRealtimeScheduling() bool { return setScheduling(unix.SCHED_RR, realtime
 // once the last event is done: what follows (resets, the cleanup
 // command, the report, a garbage collection, the exit) has no deadline,
 // and at a real-time priority it would hold a parallel run's event loop
-// off its CPU for as long as it computes (measured: 8-14 ms late
-// wake-ups of a parallel run in go test ./scripts).
+// off its CPU for as long as it computes (see commandPriority).
 func leaveRealtimeScheduling() { setScheduling(unix.SCHED_NORMAL, 0) }
 
 // setScheduling sets every thread's policy, on machines with more than
 // one CPU; it reports whether it set the loop's own.
-func setScheduling(policy uint32, priority uint32) bool {
+func setScheduling(policy, priority uint32) bool {
 	var set unix.CPUSet
 	if unix.SchedGetaffinity(0, &set) != nil || set.Count() <= 1 {
 		return false
@@ -44,19 +43,23 @@ func setScheduling(policy uint32, priority uint32) bool {
 	if err != nil {
 		return false
 	}
-	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: policy, Priority: priority}
 	for _, t := range tasks {
 		if tid, err := strconv.Atoi(t.Name()); err == nil {
-			unix.SchedSetAttr(tid, attr, 0)
+			setThreadScheduling(tid, policy, priority)
 		}
 	}
-	return unix.SchedSetAttr(0, attr, 0) == nil
+	return setThreadScheduling(0, policy, priority) == nil
+}
+
+// setThreadScheduling sets one thread's policy (0: the calling thread).
+func setThreadScheduling(tid int, policy, priority uint32) error {
+	return unix.SchedSetAttr(tid, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: policy, Priority: priority}, 0)
 }
 
 // commandPriority is the real-time priority of the commands a script
 // runs: below the event loops', so that a command computing (ss, a Python
-// script) does not hold a parallel run's loop off its CPU (measured: wake-
-// ups 8-17 ms late in go test ./scripts, where runs go two at a time, while
+// script) does not hold a parallel run's loop off its CPU (measured: loops
+// 5-18 ms late in go test ./scripts, where runs go two at a time, while
 // commands inherited the loops' priority), and above the machine's normal
 // load, as the reference's commands run at its own priority.
 const commandPriority = 1
@@ -68,8 +71,8 @@ func (r *runner) startCommand(cmd *exec.Cmd) error {
 	if !r.realtimeOn {
 		return cmd.Start()
 	}
-	unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_RR, Priority: commandPriority}, 0)
-	defer unix.SchedSetAttr(0, &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_RR, Priority: realtimePriority}, 0)
+	setThreadScheduling(0, unix.SCHED_RR, commandPriority)
+	defer setThreadScheduling(0, unix.SCHED_RR, realtimePriority)
 	return cmd.Start()
 }
 
