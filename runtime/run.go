@@ -274,6 +274,8 @@ type eventState struct {
 	// doneAt, when set, is when the event counts as done for the next
 	// relative time, instead of when its handler returned.
 	doneAt time.Duration
+	// callStart is when a system call (not a blocking one) was made.
+	callStart time.Duration
 }
 
 func newRunner(ctx context.Context, script *parser.Script, opts Options) *runner {

@@ -82,6 +82,7 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 		return err
 	}
 	rec.ActualTime = r.now()
+	es.callStart = rec.ActualTime
 	ret, errno, err := r.callWithTimeout(c, fn)
 	if err != nil {
 		return err

@@ -84,3 +84,36 @@ func TestResolveTimes(t *testing.T) {
 		t.Errorf("blocking end: got %v after start, want 200ms", got)
 	}
 }
+
+// TestSentDuringLastCall: a "+0" outbound packet the kernel sent while the
+// previous call ran is on time however late godrill saw the call return;
+// one sent before the call, after it, or after a blocking call is not.
+func TestSentDuringLastCall(t *testing.T) {
+	us := time.Microsecond
+	call := &parser.Event{Time: parser.EventTime{Kind: parser.TimeAbsolute}, Syscall: &parser.Syscall{Name: "close"}}
+	blocking := &parser.Event{Time: parser.EventTime{Kind: parser.TimeAbsolute}, Syscall: &parser.Syscall{Name: "connect", HasEnd: true}}
+	plus0 := &parser.Event{Time: parser.EventTime{Kind: parser.TimeRelative}, Packet: &parser.Packet{Direction: parser.Outbound}}
+	plus10 := &parser.Event{Time: parser.EventTime{Kind: parser.TimeRelative, Start: 10 * time.Millisecond}, Packet: &parser.Packet{Direction: parser.Outbound}}
+	held := &eventState{ev: call, callStart: 150000 * us, doneAt: 156101 * us}
+	cases := []struct {
+		name   string
+		last   *eventState
+		ev     *parser.Event
+		actual time.Duration
+		want   bool
+	}{
+		{"sent in the call", held, plus0, 150051 * us, true},
+		{"sent at its return", held, plus0, 156101 * us, true},
+		{"sent before the call", held, plus0, 149000 * us, false},
+		{"sent after the return", held, plus0, 160000 * us, false},
+		{"a later step", held, plus10, 150051 * us, false},
+		{"after a blocking call", &eventState{ev: blocking, callStart: 150000 * us, doneAt: 156101 * us}, plus0, 150051 * us, false},
+	}
+	for _, c := range cases {
+		r := &runner{last: c.last}
+		es := &eventState{ev: c.ev, offset: c.last.doneAt, time: c.last.doneAt + c.ev.Time.Start}
+		if got := r.sentDuringLastCall(es, c.actual); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
