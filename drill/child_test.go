@@ -36,6 +36,29 @@ func TestLateExitCodes(t *testing.T) {
 	}
 }
 
+// TestRetriesSingleRun: --retries reruns a single script that ended in
+// godrill's lateness, says so each time, and not one that passed.
+func TestRetriesSingleRun(t *testing.T) {
+	needRoot(t)
+	dir := writeScripts(t, map[string]string{"late.pkt": lateScript, "pass.pkt": passScript})
+	var out, errb bytes.Buffer
+	code := Main([]string{"run", "--retries", "2", "--tolerance_usecs=200000", filepath.Join(dir, "late.pkt")}, &out, &errb)
+	if code != runtime.ExitLate {
+		t.Errorf("exit %d, want %d", code, runtime.ExitLate)
+	}
+	if n := strings.Count(errb.String(), "running it again (retry"); n != 2 {
+		t.Errorf("%d retries announced, want 2:\n%s", n, errb.String())
+	}
+	if n := strings.Count(errb.String(), "late.pkt:2: godrill was scheduled"); n != 3 {
+		t.Errorf("%d late runs, want 3 (the run and its two retries):\n%s", n, errb.String())
+	}
+	errb.Reset()
+	if code := Main([]string{"run", "--retries", "2", filepath.Join(dir, "pass.pkt")}, &out, &errb); code != 0 ||
+		strings.Contains(errb.String(), "retry") {
+		t.Errorf("a passing run: exit %d, want 0 and no retry:\n%s", code, errb.String())
+	}
+}
+
 // TestRetriesRerunLateOnly: --retries reruns the runs where godrill was
 // late, and only those; the summary lists every retry.
 func TestRetriesRerunLateOnly(t *testing.T) {
