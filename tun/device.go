@@ -361,45 +361,45 @@ func (d *Device) Discard(n int) (int, error) {
 	if !d.cfg.ManualDrain {
 		return 0, errors.New("tun: Discard needs Config.ManualDrain")
 	}
-	// A read of a TUN device takes one whole packet off its queue however
-	// little of it the buffer holds, as the reference relies on (it reads
-	// the virtio header and one byte): a small buffer costs no clearing.
-	var buf [vnetHdrLen + 1]byte
 	for i := range n {
 		// A sniffed packet has normally reached the queue by the time the
 		// sniffer returns it; allow a little slack anyway.
-		deadline := time.Now().Add(10 * time.Millisecond)
-		for {
-			var rerr error
-			err := d.rc.Read(func(fd uintptr) bool {
-				_, rerr = rawsys.Read(int(fd), buf[:])
-				if rerr == unix.EAGAIN {
-					left := time.Until(deadline)
-					if left > 0 {
-						rawsys.PollIn(int(fd), left)
-					}
-				}
-				return true
-			})
-			if err == nil {
-				err = rerr
-			}
-			switch {
-			case err == nil:
-			case errors.Is(err, unix.EINTR):
-				continue
-			case errors.Is(err, unix.EAGAIN):
-				if time.Now().Before(deadline) {
-					continue
-				}
-				return i, nil
-			default:
-				return i, fmt.Errorf("tun: read %s: %w", d.cfg.Name, err)
-			}
-			break
+		if ok, err := d.discardOne(time.Now().Add(10 * time.Millisecond)); !ok {
+			return i, err
 		}
 	}
 	return n, nil
+}
+
+// discardOne takes one packet off the queue, waiting until deadline; it
+// reports false when none came (err nil) or the read failed. A read of a
+// TUN device takes one whole packet however little of it the buffer
+// holds, as the reference relies on (it reads the virtio header and one
+// byte): a small buffer costs no clearing.
+func (d *Device) discardOne(deadline time.Time) (bool, error) {
+	var buf [vnetHdrLen + 1]byte
+	for {
+		var rerr error
+		err := d.rc.Read(func(fd uintptr) bool {
+			_, rerr = rawsys.Read(int(fd), buf[:])
+			if left := time.Until(deadline); rerr == unix.EAGAIN && left > 0 {
+				rawsys.PollIn(int(fd), left)
+			}
+			return true
+		})
+		if err == nil {
+			err = rerr
+		}
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, unix.EINTR), errors.Is(err, unix.EAGAIN) && time.Now().Before(deadline):
+		case errors.Is(err, unix.EAGAIN):
+			return false, nil
+		default:
+			return false, fmt.Errorf("tun: read %s: %w", d.cfg.Name, err)
+		}
+	}
 }
 
 // Close releases the device's queue and the background reader. The device
