@@ -35,6 +35,7 @@ type writer struct {
 	step    time.Duration
 	t0      time.Time
 	last    time.Duration
+	prev    time.Duration // the time of the line before the packet at last
 	decimal int
 }
 
@@ -47,6 +48,7 @@ func (w *writer) comment(format string, args ...any) {
 // earlier than the line before (captures merged from several interfaces
 // may go back in time a little).
 func (w *writer) at(t time.Time) time.Duration {
+	w.prev = w.last
 	d := t.Sub(w.t0)
 	if d < 0 {
 		d = 0
@@ -66,6 +68,21 @@ func (w *writer) time(d time.Duration) string {
 
 func (w *writer) line(t time.Duration, text string) {
 	fmt.Fprintf(&w.b, "%s %s\n", w.time(t), text)
+}
+
+// callAt is the time of a call inferred from a kernel segment at t: the
+// line before's when the segment follows it within a quarter of the
+// tolerance. The application made the call then (a close() right after
+// the peer's FIN, say) and the kernel's segment came out late, as on a
+// loaded machine; a call at the segment's rounded time would let the
+// kernel act on its own first in a replay (a bare ACK of that FIN instead
+// of the FIN+ACK the capture has). A quarter of the tolerance keeps the
+// segment well inside it either way.
+func (w *writer) callAt(t time.Duration) time.Duration {
+	if t-w.prev <= time.Duration(w.opts.ToleranceUsecs)*time.Microsecond/4 {
+		return w.prev
+	}
+	return t
 }
 
 // call writes an inferred system call with the reason for it.
@@ -249,7 +266,7 @@ func (p *plan) outbound(w *writer, st *stream, idx int, s *Segment, t time.Durat
 				if n > int(end-st.sndMax) {
 					why = fmt.Sprintf("the kernel sends new data from packet %d on, to the next segment with PSH", s.Num)
 				}
-				w.call(t, fmt.Sprintf("write(%d, ..., %d) = %d", *fd, n, n), why)
+				w.call(w.callAt(t), fmt.Sprintf("write(%d, ..., %d) = %d", *fd, n, n), why)
 			}
 			st.sndMax = end
 		case s.Len > 0:
@@ -264,18 +281,18 @@ func (p *plan) outbound(w *writer, st *stream, idx int, s *Segment, t time.Durat
 				st.finSent = true
 				if st.fdOpen && !st.closed && !st.shut {
 					if p.shutdown {
-						w.call(t, fmt.Sprintf("shutdown(%d, SHUT_WR) = 0", *fd), fmt.Sprintf("the kernel's FIN in packet %d; it goes on receiving after it", s.Num))
+						w.call(w.callAt(t), fmt.Sprintf("shutdown(%d, SHUT_WR) = 0", *fd), fmt.Sprintf("the kernel's FIN in packet %d; it goes on receiving after it", s.Num))
 						st.shut = true
 					} else {
-						w.call(t, fmt.Sprintf("close(%d) = 0", *fd), fmt.Sprintf("the kernel's FIN in packet %d", s.Num))
+						w.call(w.callAt(t), fmt.Sprintf("close(%d) = 0", *fd), fmt.Sprintf("the kernel's FIN in packet %d", s.Num))
 						st.closed = true
 					}
 				}
 			}
 		}
 		if s.Flags&packet.RST != 0 && st.fdOpen && !st.closed && !st.reset {
-			w.call(t, fmt.Sprintf("setsockopt(%d, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0", *fd), fmt.Sprintf("the kernel resets the open connection in packet %d", s.Num))
-			w.call(t, fmt.Sprintf("close(%d) = 0", *fd), fmt.Sprintf("the kernel's RST in packet %d", s.Num))
+			w.call(w.callAt(t), fmt.Sprintf("setsockopt(%d, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0", *fd), fmt.Sprintf("the kernel resets the open connection in packet %d", s.Num))
+			w.call(w.callAt(t), fmt.Sprintf("close(%d) = 0", *fd), fmt.Sprintf("the kernel's RST in packet %d", s.Num))
 			st.closed = true
 		}
 	}
