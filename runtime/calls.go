@@ -88,7 +88,7 @@ func sysSocket(c *call) (int, unix.Errno, error) {
 	c.checkFD = true
 	ret, errno := raw(unix.SYS_SOCKET, uintptr(domain), uintptr(typ), uintptr(proto))
 	c.post = func(live int) error {
-		sfd, _ := c.r.evalInt(c.sc.Result)
+		sfd, _ := c.evalInt(c.sc.Result)
 		p := int(proto)
 		if p == 0 {
 			p = unix.IPPROTO_TCP
@@ -162,7 +162,7 @@ func sysAccept(c *call) (int, unix.Errno, error) {
 	goruntime.KeepAlive(rsa)
 	goruntime.KeepAlive(l)
 	c.post = func(live int) error {
-		sfd, _ := c.r.evalInt(c.sc.Result)
+		sfd, _ := c.evalInt(c.sc.Result)
 		var remote netip.AddrPort
 		if sa, err := anyToSockaddr(rsa); err == nil {
 			remote = addrPortOf(sa)

@@ -47,7 +47,7 @@ func (c *call) iovecs(e parser.Expr) ([]unix.Iovec, error) {
 		if err := c.checkKind(el, "iovec"); err != nil {
 			return nil, err
 		}
-		n, err := c.r.evalInt(el.(*parser.StructExpr).Fields[1].Value)
+		n, err := c.evalInt(el.(*parser.StructExpr).Fields[1].Value)
 		if err != nil {
 			return nil, c.evalFail(err)
 		}
@@ -349,7 +349,7 @@ func (c *call) cmsgData(level int32, e parser.Expr) ([]byte, error) {
 }
 
 func (c *call) int64Of(e parser.Expr) (int64, error) {
-	v, err := c.r.evalInt(e)
+	v, err := c.evalInt(e)
 	if err != nil {
 		return 0, c.evalFail(err)
 	}

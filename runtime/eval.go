@@ -25,6 +25,72 @@ func (c *call) evalFail(err error) *Failure {
 	return f
 }
 
+// evalInt is the runner's evalInt, answered from what evalAhead
+// evaluated where it did.
+func (c *call) evalInt(e parser.Expr) (int64, error) {
+	for _, a := range c.ahead[:c.nAhead] {
+		if a.e == e {
+			return a.v, a.err
+		}
+	}
+	return c.r.evalInt(e)
+}
+
+// aheadValue is an expression evalAhead evaluated, and its outcome.
+type aheadValue struct {
+	e   parser.Expr
+	v   int64
+	err error
+}
+
+// evalAhead evaluates the call's integer expressions (its arguments, the
+// elements and fields in them, the expected result) before the event's
+// time. After the waits and injections between calls, the symbol lookups
+// and the evaluator's code are cold: 4-5 µs of a getsockopt's event on
+// bench/'s alternating schedule, measured around the call, which the next
+// relative time inherited. An evaluation reads no run state, so its
+// outcome is the same at the event's time; an error is kept for the
+// moment the call asks, so failures are unchanged.
+func (c *call) evalAhead() {
+	c.nAhead = 0
+	for _, a := range c.sc.Args {
+		c.aheadExpr(a)
+	}
+	if c.sc.Result != nil {
+		c.aheadExpr(c.sc.Result)
+	}
+}
+
+func (c *call) aheadExpr(e parser.Expr) {
+	if c.nAhead == len(c.ahead) {
+		return
+	}
+	switch x := e.(type) {
+	case *parser.ListExpr:
+		for _, el := range x.Elems {
+			c.aheadExpr(el)
+		}
+		return
+	case *parser.StructExpr:
+		for _, f := range x.Fields {
+			c.aheadExpr(f.Value)
+		}
+		return
+	case *parser.IntLit, *parser.Word, *parser.BinaryExpr:
+	case *parser.CallExpr:
+		switch x.Func {
+		case "htons", "htonl", "ntohs", "ntohl", "inet_addr":
+		default:
+			return
+		}
+	default:
+		return
+	}
+	v, err := c.r.evalInt(e)
+	c.ahead[c.nAhead] = aheadValue{e, v, err}
+	c.nAhead++
+}
+
 // evalInt evaluates an integer expression: literals, symbols and A|B.
 func (r *runner) evalInt(e parser.Expr) (int64, error) {
 	switch x := e.(type) {
@@ -222,7 +288,7 @@ func (c *call) intArg(i int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, err := c.r.evalInt(e)
+	v, err := c.evalInt(e)
 	if err != nil {
 		return 0, c.evalFail(err)
 	}
@@ -231,7 +297,7 @@ func (c *call) intArg(i int) (int64, error) {
 
 // s32 evaluates a value that must fit 32 bits, signed or unsigned.
 func (c *call) s32(e parser.Expr) (int32, error) {
-	v, err := c.r.evalInt(e)
+	v, err := c.evalInt(e)
 	if err != nil {
 		return 0, c.evalFail(err)
 	}
@@ -243,7 +309,7 @@ func (c *call) s32(e parser.Expr) (int32, error) {
 
 // s8 evaluates a value that must fit 8 bits, signed or unsigned.
 func (c *call) s8(e parser.Expr) (uint8, error) {
-	v, err := c.r.evalInt(e)
+	v, err := c.evalInt(e)
 	if err != nil {
 		return 0, c.evalFail(err)
 	}
@@ -299,7 +365,7 @@ func (c *call) s64BracketedArg(i int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	v, err := c.r.evalInt(e)
+	v, err := c.evalInt(e)
 	if err != nil {
 		return 0, c.evalFail(err)
 	}
@@ -317,7 +383,7 @@ func (c *call) bufferArg(i int) (isNull bool, err error) {
 	case *parser.Ellipsis, *parser.StringLit:
 		return false, nil
 	default:
-		if v, err := c.r.evalInt(x); err == nil && v == 0 {
+		if v, err := c.evalInt(x); err == nil && v == 0 {
 			return true, nil
 		}
 	}
@@ -376,7 +442,7 @@ func (c *call) sockaddrArg(i int, def netip.AddrPort) (netip.AddrPort, error) {
 	}
 	ap := def
 	if v, ok := field(s, "sin_port", "sin6_port"); ok {
-		p, err := c.r.evalInt(v)
+		p, err := c.evalInt(v)
 		if err != nil {
 			return def, c.evalFail(err)
 		}

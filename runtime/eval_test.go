@@ -120,3 +120,57 @@ func TestPrintable(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// TestEvalAhead: what a call evaluated before its time is what it would
+// have evaluated at its time, errors included, for every integer in its
+// arguments and result; expressions it did not evaluate (strings, fds
+// beyond its room) are evaluated at the call's time as before.
+func TestEvalAhead(t *testing.T) {
+	for _, line := range []string{
+		"0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0",
+		"0 setsockopt(3, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0",
+		"0 fcntl(3, F_SETFL, O_RDWR|O_NONBLOCK) = 0",
+		"0 setsockopt(3, SOL_SOCKET, SO_BOGUS, [1], 4) = -1 ENOPROTOOPT (Protocol not available)",
+		`0 setsockopt(3, IPPROTO_IP, IP_MULTICAST_IF, inet_addr("1.2.3.4"), htons(4)) = 0`,
+		"0 poll([{fd=4, events=POLLIN|POLLOUT, revents=POLLOUT}, {fd=5, events=POLLIN, revents=0}], 2, 10) = 1",
+		"0 f(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, [11, 12]) = 13",
+	} {
+		s, err := parser.Parse("t.pkt", []byte(line+"\n"), parser.Options{})
+		if err != nil {
+			t.Fatalf("parse %q: %v", line, err)
+		}
+		sc := s.Events[0].Syscall
+		c := &call{r: &runner{}, sc: sc}
+		c.evalAhead()
+		if c.nAhead == 0 {
+			t.Errorf("%s: nothing evaluated ahead", line)
+		}
+		var ints []parser.Expr
+		var walk func(e parser.Expr)
+		walk = func(e parser.Expr) {
+			switch x := e.(type) {
+			case *parser.ListExpr:
+				for _, el := range x.Elems {
+					walk(el)
+				}
+			case *parser.StructExpr:
+				for _, f := range x.Fields {
+					walk(f.Value)
+				}
+			default:
+				ints = append(ints, e)
+			}
+		}
+		for _, a := range sc.Args {
+			walk(a)
+		}
+		walk(sc.Result)
+		for _, e := range ints {
+			want, wantErr := c.r.evalInt(e)
+			got, gotErr := c.evalInt(e)
+			if got != want || (gotErr == nil) != (wantErr == nil) || (gotErr != nil && gotErr.Error() != wantErr.Error()) {
+				t.Errorf("%s: %s = %d, %v ahead; %d, %v at the call", line, exprString(e), got, gotErr, want, wantErr)
+			}
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/godrill/godrill/internal/rawsys"
 	"github.com/godrill/godrill/parser"
 )
@@ -239,7 +241,11 @@ type runner struct {
 	// relative time: taken before observers, the state probe and logging;
 	// -1 when that is the moment the next event is taken up (wire mode).
 	lastDone time.Duration
-	initDone bool // the init command ran, so the cleanup command runs
+	// lastYield is when the loop last went through Go's scheduler (see
+	// yield); loopTID the thread it came back on.
+	lastYield time.Time
+	loopTID   int
+	initDone  bool // the init command ran, so the cleanup command runs
 
 	fds map[int]*fdState // by script fd
 	// fdsGen counts changes of fds; wake, the live fds a hung call's
@@ -331,6 +337,7 @@ func (r *runner) run() error {
 	if r.realtime {
 		r.realtimeOn = useRealtimeScheduling()
 	}
+	r.loopTID = unix.Gettid()
 	r.startWall = r.start.Round(0)
 	for _, ev := range r.script.Events {
 		if err := r.runEvent(ev); err != nil {
@@ -474,8 +481,12 @@ func (r *runner) waitFor(es *eventState, what string, held bool) error {
 			if left <= 0 {
 				return
 			}
+			if r.numEvents > 0 && left > yieldBefore && r.clock().Sub(r.lastYield) > yieldEvery {
+				r.yield()
+				continue
+			}
 			if r.numEvents > 0 && left > spinWindow {
-				sleepThread(left - spinWindow)
+				sleepThread(min(left-spinWindow, yieldEvery))
 			}
 		}
 	}()

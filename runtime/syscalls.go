@@ -48,6 +48,9 @@ type call struct {
 	// post runs after the result matched, with the live result; it checks
 	// what the call wrote (optvals, revents) and records new fds.
 	post func(ret int) error
+	// ahead holds what evalAhead evaluated before the event's time.
+	ahead  [8]aheadValue
+	nAhead int
 }
 
 // syscallFunc decodes the script's arguments, makes the call and returns
@@ -78,6 +81,7 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 	if err := r.checkBlockingFailure(); err != nil {
 		return err
 	}
+	c.evalAhead()
 	if err := r.waitFor(es, "system call start", held); err != nil {
 		return err
 	}
@@ -168,7 +172,7 @@ const (
 // finishCall checks the result against the script and runs post-actions.
 func (r *runner) finishCall(c *call, ret int, errno unix.Errno) (string, error) {
 	sc := c.sc
-	expected, err := c.r.evalInt(sc.Result)
+	expected, err := c.evalInt(sc.Result)
 	if err != nil {
 		return "", c.evalFail(err)
 	}
@@ -240,6 +244,7 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 	if err := r.checkBlockingFailure(); err != nil {
 		return err
 	}
+	c.evalAhead()
 	if err := r.waitFor(c.es, "system call start", held); err != nil {
 		return err
 	}
