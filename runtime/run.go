@@ -337,6 +337,9 @@ func (r *runner) run() error {
 	if r.realtime {
 		r.realtimeOn = useRealtimeScheduling()
 	}
+	if r.wire == nil {
+		r.start = restartAfter(r.start, r.clock(), kernelTick())
+	}
 	r.loopTID = unix.Gettid()
 	r.startWall = r.start.Round(0)
 	for _, ev := range r.script.Events {
@@ -481,11 +484,11 @@ func (r *runner) waitFor(es *eventState, what string, held bool) error {
 			if left <= 0 {
 				return
 			}
-			if r.numEvents > 0 && left > yieldBefore && r.clock().Sub(r.lastYield) > yieldEvery {
+			if left > yieldBefore && r.clock().Sub(r.lastYield) > yieldEvery {
 				r.yield()
 				continue
 			}
-			if r.numEvents > 0 && left > spinWindow {
+			if left > spinWindow {
 				sleepThread(min(left-spinWindow, yieldEvery))
 			}
 		}

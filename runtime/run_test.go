@@ -224,3 +224,40 @@ func TestNoPreemptionSignalsWhileWaiting(t *testing.T) {
 		t.Errorf("%d preemption signals during a 0.5 s run, want at most 5", n)
 	}
 }
+
+// skewOffThread is a clock 10 s ahead for every thread but the first that
+// reads it (the event loop's): the blocking-call thread is then late, as
+// when its CPU is held.
+type skewOffThread struct{ loop atomic.Int64 }
+
+func (s *skewOffThread) now() time.Time {
+	tid := int64(unix.Gettid())
+	s.loop.CompareAndSwap(0, tid)
+	if s.loop.Load() != tid {
+		return time.Now().Add(10 * time.Second)
+	}
+	return time.Now()
+}
+
+// TestLateBlockingCallIsGodrillsFault: a blocking call that its thread
+// starts later than its tolerance is godrill's lateness at the call's
+// line, as a late start on the loop is, and the call is not made.
+func TestLateBlockingCallIsGodrillsFault(t *testing.T) {
+	const script = `
+0       pipe([3, 4]) = 0
++0...1  read(3, ..., 10) = 0
++.0005  close(4) = 0
+`
+	clock := &skewOffThread{}
+	err := runtime.Run(context.Background(), mustParse(t, "late-call.pkt", script), runtime.Options{
+		Config: relaxed(4 * time.Millisecond), Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+		Clock: clock.now,
+	})
+	var f *runtime.Failure
+	if !errors.As(err, &f) || f.Kind != runtime.FailLate || f.Pos.Line != 3 {
+		t.Fatalf("got %v, want godrill's lateness at late-call.pkt:3", err)
+	}
+	if !strings.Contains(f.Msg, "the call's thread started it") || f.Late < 9*time.Second {
+		t.Errorf("message %q (late %v), want the call thread's lateness of about 10 s", f.Msg, f.Late)
+	}
+}

@@ -7,14 +7,17 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unsafe"
 
 	goruntime "runtime"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/godrill/godrill/internal/rawsys"
 	"github.com/godrill/godrill/parser"
 )
 
@@ -252,20 +255,13 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 	b := &blockingCall{c: c, done: make(chan struct{})}
 	r.blocking = b
 	t := r.callThread()
-	t.work <- func() {
+	last := r.lastT()
+	t.send(func() {
 		defer close(b.done)
-		b.err = r.guard(c.es, func() error { return r.blockingCall(c, fn) })
-	}
+		b.err = r.guard(c.es, func() error { return r.blockingCall(c, fn, last) })
+	})
 	// Go on once the call is asleep in the kernel, or done.
 	return waitAsleep(t.tid, &b.started, b.done)
-}
-
-// callThread is the OS thread that makes the run's blocking calls, one at
-// a time. It is started before the first one is due (see startCallThread),
-// so a call starts without waiting for a new thread.
-type callThread struct {
-	tid  int
-	work chan func()
 }
 
 // startCallThread starts the blocking-call thread if the script has a
@@ -280,29 +276,78 @@ func (r *runner) startCallThread() {
 	}
 }
 
+// callThread is the OS thread that makes the run's blocking calls, one at
+// a time. It is started before the first one is due (see startCallThread),
+// so a call starts without waiting for a new thread.
+//
+// It waits for work in read(2) on an eventfd, not on a Go channel: a
+// goroutine parked in Go's scheduler and locked to its thread is woken
+// through another thread, which must first get a P and a CPU (two
+// wake-ups, the first on the CPU Go picks). With the other CPU busy, a
+// connect at time 0 so started 5 ms late (traced: the spare thread's
+// CPU took its wake-up 5 ms later, while the loop's CPU was free). A
+// thread blocked in the kernel is woken by the write itself.
+type callThread struct {
+	tid  int
+	efd  int
+	mu   sync.Mutex
+	work []func() // nil entry: stop
+}
+
 func (r *runner) callThread() *callThread {
 	if r.calls != nil {
 		return r.calls
 	}
-	t := &callThread{work: make(chan func())}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_SEMAPHORE)
+	if err != nil {
+		panic(fmt.Sprintf("eventfd for the blocking-call thread: %v", err))
+	}
+	t := &callThread{efd: efd}
 	tid := make(chan int)
 	go func() {
 		goruntime.LockOSThread() // never unlocked: the thread ends with the goroutine
 		tid <- unix.Gettid()
-		for f := range t.work {
+		for f := t.next(); f != nil; f = t.next() {
 			f()
 		}
+		unix.Close(t.efd)
 	}()
 	t.tid = <-tid
 	r.calls = t
 	return t
 }
 
+// send hands f to the thread; nil stops it after the work before.
+func (t *callThread) send(f func()) {
+	t.mu.Lock()
+	t.work = append(t.work, f)
+	t.mu.Unlock()
+	one := uint64(1)
+	rawsys.Syscall6(unix.SYS_WRITE, uintptr(t.efd), uintptr(unsafe.Pointer(&one)), 8, 0, 0, 0)
+}
+
+// next waits for the next piece of work, in the kernel.
+func (t *callThread) next() func() {
+	var buf [8]byte
+	for {
+		if _, err := unix.Read(t.efd, buf[:]); err == nil {
+			break
+		} else if err != unix.EINTR {
+			return nil
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.work[0]
+	t.work = t.work[1:]
+	return f
+}
+
 // stopCallThread ends the blocking-call thread once its call (if one
 // still runs) returns.
 func (r *runner) stopCallThread() {
 	if r.calls != nil {
-		close(r.calls.work)
+		r.calls.send(nil)
 		r.calls = nil
 	}
 }
@@ -317,8 +362,18 @@ func isClosed(c <-chan struct{}) bool {
 }
 
 // blockingCall makes the call on this (the call's own) thread and checks
-// its result and return time.
-func (r *runner) blockingCall(c *call, fn syscallFunc) error {
+// its result and return time. A call this thread starts later than its
+// tolerance is godrill's lateness, as a late start on the loop's thread
+// is (waitFor): the kernel was not tested at this line. last is the
+// previous event's time, when the loop handed the call over.
+func (r *runner) blockingCall(c *call, fn syscallFunc, last lastTimeT) error {
+	if now := r.now(); now > c.es.time {
+		if msg := r.verifyTime(c.es.ev.Time.Kind, c.es.time, c.es.timeEnd, now, last, "system call start"); msg != "" {
+			return &Failure{Pos: c.es.ev.Pos, Kind: FailLate, Late: now - c.es.time,
+				Msg: fmt.Sprintf("godrill was scheduled %.3f ms late; the kernel was not tested at this line (%s; the call's thread started it)",
+					float64(now-c.es.time)/float64(time.Millisecond), msg)}
+		}
+	}
 	r.blocking.started.Store(true)
 	ret, errno, err := fn(c)
 	end := r.now()

@@ -117,3 +117,27 @@ func TestSentDuringLastCall(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartAfter: a start that has passed, or nearly, moves on by whole
+// ticks to the first that leaves startMargin; one with room stays.
+func TestRestartAfter(t *testing.T) {
+	us := time.Microsecond
+	tick := 4000 * us
+	base := time.Unix(1000, 0)
+	for _, tc := range []struct {
+		now, tick, want time.Duration // from base; want is the new start
+	}{
+		{now: -250 * us, tick: tick, want: 0},                                          // the usual lead: kept
+		{now: -startMargin, tick: tick, want: 0},                                       // exactly the margin: kept
+		{now: -50 * us, tick: tick, want: tick},                                        // too little left: next tick
+		{now: 4100 * us, tick: tick, want: 2 * tick},                                   // held off past a whole tick
+		{now: 3950 * us, tick: tick, want: 2 * tick},                                   // 4000-3950 < margin: one more
+		{now: 3800 * us, tick: tick, want: tick},                                       // 200 µs left of the next: it
+		{now: 10 * time.Millisecond, tick: 0, want: 10*time.Millisecond + startMargin}, // no tick
+	} {
+		got := restartAfter(base, base.Add(tc.now), tc.tick).Sub(base)
+		if got != tc.want {
+			t.Errorf("now %v, tick %v: start moved to %v, want %v", tc.now, tc.tick, got, tc.want)
+		}
+	}
+}
