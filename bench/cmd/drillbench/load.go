@@ -21,6 +21,7 @@ import (
 
 var (
 	altSteps     = flag.Int("alt-steps", 300, "steps of the alternating relative schedule (5)")
+	altRuns      = flag.Int("alt-runs", 1, "runs of the alternating schedule, each program in turn (5)")
 	parallelN    = flag.Int("parallel", 6, "parallel runs of the 0.3 s script (6)")
 	rounds       = flag.Int("rounds", 3, "rounds of parallel runs (6)")
 	clientRuns   = flag.Int("client-runs", 200, "runs of the blocking-connect client (7)")
@@ -108,9 +109,11 @@ func alternating(dir string) {
 		}
 		fmt.Printf("    %-9s per-step error %v  drift %.1f us/step\n", name, summarize(errs), us(drift)/float64(len(ts)-1))
 	}
-	measure("godrill", exec.Command(*godrillBin, "run", "-v", path))
-	if *reference != "" {
-		measure("reference", refCommand(path, "-v"))
+	for range *altRuns {
+		measure("godrill", exec.Command(*godrillBin, "run", "-v", path))
+		if *reference != "" {
+			measure("reference", refCommand(path, "-v"))
+		}
 	}
 	fmt.Println()
 }
