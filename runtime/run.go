@@ -328,7 +328,9 @@ func (r *runner) run() error {
 		r.initDone = true
 	}
 
-	r.startCallThread()
+	if err := r.startCallThread(); err != nil {
+		return &Failure{Pos: parser.Pos{File: r.script.File}, Msg: err.Error(), noLine: true}
+	}
 	// Find the jiffy edge at normal priority: busy-waiting for it under
 	// SCHED_RR would starve a parallel run on a two-core machine.
 	if err := r.startClock(); err != nil {

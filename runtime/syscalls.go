@@ -252,9 +252,12 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 		return err
 	}
 	rec.ActualTime = r.now()
+	t, err := r.callThread()
+	if err != nil {
+		return c.fail("%v", err)
+	}
 	b := &blockingCall{c: c, done: make(chan struct{})}
 	r.blocking = b
-	t := r.callThread()
 	last := r.lastT()
 	t.send(func() {
 		defer close(b.done)
@@ -267,13 +270,14 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 // startCallThread starts the blocking-call thread if the script has a
 // blocking call. A call that never returns keeps its thread; the run goes
 // on without it.
-func (r *runner) startCallThread() {
+func (r *runner) startCallThread() error {
 	for _, ev := range r.script.Events {
 		if ev.Syscall != nil && ev.Syscall.HasEnd {
-			r.callThread()
-			return
+			_, err := r.callThread()
+			return err
 		}
 	}
+	return nil
 }
 
 // callThread is the OS thread that makes the run's blocking calls, one at
@@ -294,13 +298,13 @@ type callThread struct {
 	work []func() // nil entry: stop
 }
 
-func (r *runner) callThread() *callThread {
+func (r *runner) callThread() (*callThread, error) {
 	if r.calls != nil {
-		return r.calls
+		return r.calls, nil
 	}
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_SEMAPHORE)
 	if err != nil {
-		panic(fmt.Sprintf("eventfd for the blocking-call thread: %v", err))
+		return nil, fmt.Errorf("starting the blocking-call thread: eventfd: %w", err)
 	}
 	t := &callThread{efd: efd}
 	tid := make(chan int)
@@ -314,7 +318,7 @@ func (r *runner) callThread() *callThread {
 	}()
 	t.tid = <-tid
 	r.calls = t
-	return t
+	return t, nil
 }
 
 // send hands f to the thread; nil stops it after the work before.
