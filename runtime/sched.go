@@ -143,9 +143,9 @@ const startMargin = 100 * time.Microsecond
 // left at now, the first start that many whole ticks later that leaves
 // it. The tick is found at the normal policy, and a thread there can be
 // held off its CPU for a whole slice before it goes real-time: with the
-// other CPU busy, a blocking connect at time 0 started 4 ms late in 1 of
-// 300 runs of bench/'s client script (traced), so the run had begun
-// before its first event could. Whole ticks keep the start's place in the
+// other CPU busy, a blocking connect at time 0 started 4 ms late in two of
+// five traced runs of bench/'s client script, so the run had begun before
+// its first event could. Whole ticks keep the start's place in the
 // jiffy. A tick of 0 (unknown) restarts from now.
 func restartAfter(start, now time.Time, tick time.Duration) time.Time {
 	if start.Sub(now) >= startMargin {
