@@ -142,8 +142,8 @@ const startMargin = 100 * time.Microsecond
 // restartAfter returns start, or, when less than startMargin of it is
 // left at now, the first start that many whole ticks later that leaves
 // it. The tick is found at the normal policy, and a thread there can be
-// held off its CPU for a whole slice before it goes real-time: with the
-// other CPU busy, a blocking connect at time 0 started 4 ms late in two of
+// held off its CPU for a whole slice before it goes real-time: with both
+// CPUs kept busy, a blocking connect at time 0 started 4 ms late in two of
 // five traced runs of bench/'s client script, so the run had begun before
 // its first event could. Whole ticks keep the start's place in the
 // jiffy. A tick of 0 (unknown) restarts from now.

@@ -287,7 +287,7 @@ func (r *runner) startCallThread() error {
 // It waits for work in read(2) on an eventfd, not on a Go channel: a
 // goroutine parked in Go's scheduler and locked to its thread is woken
 // through another thread, which must first get a P and a CPU (two
-// wake-ups, the first on the CPU Go picks). With the other CPU busy, a
+// wake-ups, the first on the CPU Go picks). With the CPUs kept busy, a
 // connect at time 0 so started 5 ms late (traced: the spare thread's
 // CPU took its wake-up 5 ms later, while the loop's CPU was free). A
 // thread blocked in the kernel is woken by the write itself.
