@@ -13,7 +13,7 @@ import (
 // sniffMatch returns the next outbound packet that match accepts.
 func (r *runner) sniffMatch(deadline time.Time, match func(d *packet.Decoded) bool) (sniffed, error) {
 	for {
-		f, err := r.nextFrame(deadline)
+		f, err := r.net.Next(deadline)
 		if err != nil {
 			return sniffed{}, err
 		}
@@ -29,24 +29,6 @@ func (r *runner) sniffMatch(deadline time.Time, match func(d *packet.Decoded) bo
 			continue
 		}
 		return sniffed{d: d, layers: layers, time: f.Time}, nil
-	}
-}
-
-// nextFrame is the network's Next, waiting at most yieldEvery at a time
-// and going through Go's scheduler between waits when due (see yield).
-func (r *runner) nextFrame(deadline time.Time) (Frame, error) {
-	for {
-		wait := time.Now().Add(yieldEvery)
-		if !deadline.IsZero() && deadline.Before(wait) {
-			return r.net.Next(deadline)
-		}
-		f, err := r.net.Next(wait)
-		if !errors.Is(err, ErrTimeout) {
-			return f, err
-		}
-		if r.clock().Sub(r.lastYield) > yieldEvery {
-			r.yield()
-		}
 	}
 }
 

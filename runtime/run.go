@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/godrill/godrill/internal/rawsys"
 	"github.com/godrill/godrill/parser"
 )
@@ -241,11 +239,7 @@ type runner struct {
 	// relative time: taken before observers, the state probe and logging;
 	// -1 when that is the moment the next event is taken up (wire mode).
 	lastDone time.Duration
-	// lastYield is when the loop last went through Go's scheduler (see
-	// yield); loopTID the thread it came back on.
-	lastYield time.Time
-	loopTID   int
-	initDone  bool // the init command ran, so the cleanup command runs
+	initDone bool // the init command ran, so the cleanup command runs
 
 	fds map[int]*fdState // by script fd
 	// fdsGen counts changes of fds; wake, the live fds a hung call's
@@ -342,7 +336,6 @@ func (r *runner) run() error {
 	if r.wire == nil {
 		r.start = restartAfter(r.start, r.clock(), kernelTick())
 	}
-	r.loopTID = unix.Gettid()
 	r.startWall = r.start.Round(0)
 	for _, ev := range r.script.Events {
 		if err := r.runEvent(ev); err != nil {
@@ -486,12 +479,8 @@ func (r *runner) waitFor(es *eventState, what string, held bool) error {
 			if left <= 0 {
 				return
 			}
-			if left > yieldBefore && r.clock().Sub(r.lastYield) > yieldEvery {
-				r.yield()
-				continue
-			}
 			if left > spinWindow {
-				sleepThread(min(left-spinWindow, yieldEvery))
+				sleepThread(left - spinWindow)
 			}
 		}
 	}()

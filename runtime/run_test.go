@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/signal"
-	goruntime "runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,38 +188,6 @@ func TestHeldByBlockingCallIsTiming(t *testing.T) {
 	var f *runtime.Failure
 	if !errors.As(err, &f) || f.Kind != runtime.FailTiming || f.Pos.Line != 4 || !strings.HasPrefix(f.Msg, "timing error") {
 		t.Fatalf("got %v, want the reference's timing error at held.pkt:4", err)
-	}
-}
-
-// TestNoPreemptionSignalsWhileWaiting: Go's sysmon signals (SIGURG) a
-// goroutine it sees running for 10 ms, and the event loop, whose sleeps
-// keep its P, looks so to it; the preemption that follows costs 100-200 µs
-// wherever it lands (see yield). The loop goes through the scheduler on
-// its own, so a 0.5 s run of waits long and short draws next to none
-// (25 without that). A few are allowed: a loaded machine can hold the
-// thread off its CPU for 10 ms.
-func TestNoPreemptionSignalsWhileWaiting(t *testing.T) {
-	if goruntime.GOMAXPROCS(0) < 2 {
-		t.Skip("with one P the loop's sleeps are ordinary system calls, which Go does not preempt")
-	}
-	var b strings.Builder
-	b.WriteString("0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+.1 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n")
-	for range 40 {
-		b.WriteString("+.005 getsockopt(3, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n")
-	}
-	b.WriteString("+.2 close(3) = 0\n")
-	urg := make(chan os.Signal, 1000)
-	signal.Notify(urg, unix.SIGURG)
-	defer signal.Stop(urg)
-	err := runtime.Run(context.Background(), mustParse(t, "waits.pkt", b.String()), runtime.Options{
-		Config: relaxed(time.Second), Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	signal.Stop(urg)
-	if n := len(urg); n > 5 {
-		t.Errorf("%d preemption signals during a 0.5 s run, want at most 5", n)
 	}
 }
 

@@ -3,7 +3,6 @@ package runtime
 import (
 	"os"
 	"os/exec"
-	goruntime "runtime"
 	"strconv"
 	"time"
 
@@ -64,40 +63,6 @@ func setThreadScheduling(tid int, policy, priority uint32) error {
 // commands inherited the loops' priority), and above the machine's normal
 // load, as the reference's commands run at its own priority.
 const commandPriority = 1
-
-// yieldEvery and yieldBefore say when the event loop goes through Go's
-// scheduler on its own: at least every yieldEvery, and only in a wait with
-// more than yieldBefore left.
-const (
-	yieldEvery  = 4 * time.Millisecond
-	yieldBefore = time.Millisecond
-)
-
-// yield lets Go's scheduler run the loop goroutine again, at a moment of
-// the loop's choosing. The loop's raw sleeps keep its P (package rawsys),
-// so Go sees one goroutine running for as long as the run lasts, and its
-// sysmon preempts a goroutine it sees running for 10 ms: a SIGURG, and,
-// as the goroutine is locked to its thread, a hand-off of the P through
-// two other threads and back. That cost 100-200 µs each time, some 80
-// times in a 1.5 s run, and landed on whatever the loop was doing then:
-// the spin before an event, or the event itself (traced with ftrace's
-// signal_generate and sched_switch on the alternating schedule of bench/).
-// Unlocked, a Gosched costs microseconds; the goroutine may come back on
-// another thread, which then gets the loop's priority. A caller that holds
-// the thread locked keeps it (Unlock only undoes Run's own Lock); the
-// hand-off then happens here, in a wait with time to spare.
-func (r *runner) yield() {
-	goruntime.UnlockOSThread()
-	goruntime.Gosched()
-	goruntime.LockOSThread()
-	r.lastYield = r.clock()
-	if tid := unix.Gettid(); tid != r.loopTID {
-		r.loopTID = tid
-		if r.realtimeOn {
-			setThreadScheduling(0, unix.SCHED_RR, realtimePriority)
-		}
-	}
-}
 
 // startCommand starts cmd from this (the event loop's) thread at
 // commandPriority: a forked process inherits its thread's policy, so the
