@@ -117,3 +117,17 @@ func TestReportCountsOnlyCompared(t *testing.T) {
 		t.Errorf("report:\n%s", b.String())
 	}
 }
+
+// TestSummaryPrefersScriptPosition: a script command's own stderr line
+// (a refused sysctl before the run) does not hide the verdict line.
+func TestSummaryPrefersScriptPosition(t *testing.T) {
+	for _, tt := range []struct{ stderr, want string }{
+		{"sysctl: setting key \"x\": Operation not permitted\na.pkt:20: error handling packet: timing error\ndetail\n", "a.pkt:20: error handling packet: timing error"},
+		{"\n  only this\n", "only this"},
+		{"", "(no output)"},
+	} {
+		if got := (Result{Verdict: Fail, Stderr: tt.stderr}).Summary(); got != tt.want {
+			t.Errorf("Summary of %q = %q, want %q", tt.stderr, got, tt.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,12 +34,23 @@ type Result struct {
 	Duration time.Duration `json:"duration"`
 }
 
-// Summary is the first line of stderr that explains a failure.
+// Summary is the first line of stderr that explains a failure: the first
+// that names a script position (file.pkt:N:), else the first non-empty one.
+// A script's own commands write to stderr too (a refused sysctl in a
+// gtests prologue, say), and such a line would hide the verdict.
 func (r Result) Summary() string {
+	first := ""
 	for _, l := range strings.Split(r.Stderr, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
+		l = strings.TrimSpace(l)
+		if scriptPosition.MatchString(l) {
 			return l
 		}
+		if first == "" {
+			first = l
+		}
+	}
+	if first != "" {
+		return first
 	}
 	switch r.Verdict {
 	case Timeout:
@@ -48,6 +60,8 @@ func (r Result) Summary() string {
 	}
 	return ""
 }
+
+var scriptPosition = regexp.MustCompile(`\.pkt:\d+:`)
 
 // Binary is a packetdrill-compatible program and how to start it.
 type Binary struct {
