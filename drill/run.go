@@ -248,7 +248,7 @@ func (c *child) run(stdout, stderr io.Writer, waitExit bool) (int, *os.ProcessSt
 	if c.killed {
 		err = errors.New("interrupted before it started")
 	} else {
-		err = cmd.Start()
+		err = tun.Start(cmd)
 		c.started = err == nil
 	}
 	c.mu.Unlock()

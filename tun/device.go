@@ -90,6 +90,9 @@ func (d *Device) setup() error {
 	if err := checkFresh(h); err != nil {
 		return err
 	}
+	if err := restoreNetDefaults(); err != nil {
+		return fmt.Errorf("restoring a fresh namespace's sysctls: %w", err)
+	}
 	// Start the kernel's deferred enabling of timestamps now, so that it
 	// has completed by the time traffic flows.
 	if d.tsFD, err = timestampSocket(); err != nil {

@@ -15,12 +15,16 @@ import (
 // running tests.
 const envTestMode = "GODRILL_TUN_TEST_MODE"
 
+// envTestSysctls names the sysctls modeSysctl prints.
+const envTestSysctls = "GODRILL_TUN_TEST_SYSCTLS"
+
 // Test modes.
 const (
 	modeReady  = "ready"  // print "ready <µs of Setup>" (0: no Setup) and exit
 	modeSetup  = "setup"  // like modeReady, with Setup
 	modeSleep  = "sleep"  // Setup, start `sleep`, print "ready", wait to be killed
 	modeParent = "parent" // outside any sandbox: start a modeSleep sandbox, print its pid, wait
+	modeSysctl = "sysctl" // Setup, print the sysctls named on stdin's line, exit
 )
 
 func TestMain(m *testing.M) {
@@ -59,13 +63,25 @@ func runMode(mode string) error {
 		}
 		fmt.Println("ready")
 		select {}
+	case modeSysctl:
+		if _, err := Setup(DefaultConfig(IPv4)); err != nil {
+			return err
+		}
+		for _, name := range strings.Fields(os.Getenv(envTestSysctls)) {
+			b, err := os.ReadFile("/proc/sys/" + name)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s=%s\n", name, strings.TrimSpace(string(b)))
+		}
+		return nil
 	case modeParent:
 		cmd := sandboxMode(context.Background(), modeSleep)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			return err
 		}
-		if err := cmd.Start(); err != nil {
+		if err := Start(cmd); err != nil {
 			return err
 		}
 		if _, err := fmt.Fscanln(out, new(string)); err != nil {

@@ -68,8 +68,8 @@ func Isolated() bool { return inNewNS("net") }
 //     there, so `ip`, `ss`, `ps` and /sys/class/net in the child show the
 //     child's world.
 //
-// Stdin, Stdout and Stderr are the parent's; replace them before Start if
-// needed.
+// Stdin, Stdout and Stderr are the parent's; replace them before starting it
+// if needed. Start it with Start, which gives it its own TCP hash table.
 func Command(ctx context.Context, args []string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, "/proc/self/exe")
 	cmd.Args = append([]string{os.Args[0]}, args...)

@@ -376,7 +376,7 @@ func TestNoLeak(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := cmd.Start(); err != nil {
+			if err := Start(cmd); err != nil {
 				t.Fatal(err)
 			}
 			defer cmd.Process.Kill()
