@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,7 +96,7 @@ func scratchNamespace() (string, bool) {
 func restoreNetDefaults() error {
 	for _, kv := range strings.Fields(os.Getenv(envNetDefaults)) {
 		name, value, ok := strings.Cut(kv, "=")
-		if !ok || !isSizedByEhash(name) {
+		if !ok || !slices.Contains(sizedByEhash, name) {
 			continue
 		}
 		if err := os.WriteFile("/proc/sys/"+name, []byte(value), 0); err != nil {
@@ -103,13 +104,4 @@ func restoreNetDefaults() error {
 		}
 	}
 	return nil
-}
-
-func isSizedByEhash(name string) bool {
-	for _, n := range sizedByEhash {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
