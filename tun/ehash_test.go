@@ -51,7 +51,7 @@ func TestPrivateEhash(t *testing.T) {
 func freshNamespaceSysctls(t *testing.T, names []string) map[string]string {
 	t.Helper()
 	type result struct {
-		m   map[string]string
+		kvs []string
 		err error
 	}
 	done := make(chan result, 1)
@@ -61,20 +61,17 @@ func freshNamespaceSysctls(t *testing.T, names []string) map[string]string {
 			done <- result{err: err}
 			return
 		}
-		m := map[string]string{}
-		for _, name := range names {
-			b, err := os.ReadFile("/proc/sys/" + name)
-			if err != nil {
-				done <- result{err: err}
-				return
-			}
-			m[name] = strings.TrimSpace(string(b))
-		}
-		done <- result{m: m}
+		kvs, err := readSysctls(names)
+		done <- result{kvs, err}
 	}()
 	r := <-done
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	return r.m
+	m := map[string]string{}
+	for _, kv := range r.kvs {
+		name, value, _ := strings.Cut(kv, "=")
+		m[name] = value
+	}
+	return m
 }

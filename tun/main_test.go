@@ -24,7 +24,7 @@ const (
 	modeSetup  = "setup"  // like modeReady, with Setup
 	modeSleep  = "sleep"  // Setup, start `sleep`, print "ready", wait to be killed
 	modeParent = "parent" // outside any sandbox: start a modeSleep sandbox, print its pid, wait
-	modeSysctl = "sysctl" // Setup, print the sysctls named on stdin's line, exit
+	modeSysctl = "sysctl" // Setup, print the sysctls envTestSysctls names, exit
 )
 
 func TestMain(m *testing.M) {
@@ -67,13 +67,11 @@ func runMode(mode string) error {
 		if _, err := Setup(DefaultConfig(IPv4)); err != nil {
 			return err
 		}
-		for _, name := range strings.Fields(os.Getenv(envTestSysctls)) {
-			b, err := os.ReadFile("/proc/sys/" + name)
-			if err != nil {
-				return err
-			}
-			fmt.Printf("%s=%s\n", name, strings.TrimSpace(string(b)))
+		kvs, err := readSysctls(strings.Fields(os.Getenv(envTestSysctls)))
+		if err != nil {
+			return err
 		}
+		fmt.Println(strings.Join(kvs, "\n"))
 		return nil
 	case modeParent:
 		cmd := sandboxMode(context.Background(), modeSleep)
