@@ -108,6 +108,26 @@ func run(t *testing.T, name string, args ...string) {
 	}
 }
 
+// addNetnsPrivateTables, run in a scratch namespace (unshare -n), adds the
+// named namespace $1 with a TCP established-hash table of its own, as
+// godrill's sandboxes get (tun.Start). A namespace made from the host's
+// shares the host's table (262144 buckets here), every `ss` in a script
+// walks all of it, and the event after a backtick `ss | grep` came 14-51 ms
+// late in this test. Linux sizes two sysctls from the table, so the new
+// namespace gets back the values a fresh namespace has. On a kernel without
+// tcp_child_ehash_entries (before 6.1) it adds the namespace as before.
+const addNetnsPrivateTables = `
+set -e
+s=/proc/sys/net/ipv4
+backlog=$(cat $s/tcp_max_syn_backlog) tw=$(cat $s/tcp_max_tw_buckets)
+if echo 1024 2>/dev/null >$s/tcp_child_ehash_entries; then
+	ip netns add "$1"
+	ip netns exec "$1" sh -c "echo $backlog >$s/tcp_max_syn_backlog && echo $tw >$s/tcp_max_tw_buckets"
+else
+	ip netns add "$1"
+fi
+`
+
 // newPair makes the two namespaces with their links and addresses: the
 // client's local address, the server's gateway address and the control
 // addresses, IPv6 ones without duplicate address detection.
@@ -115,10 +135,10 @@ func newPair(t *testing.T) pair {
 	t.Helper()
 	n := pairCount.Add(1)
 	p := pair{fmt.Sprintf("gdw-c-%d-%d", os.Getpid(), n), fmt.Sprintf("gdw-s-%d-%d", os.Getpid(), n)}
-	run(t, "ip", "netns", "add", p.client)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", p.client).Run() })
-	run(t, "ip", "netns", "add", p.server)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", p.server).Run() })
+	for _, ns := range []string{p.client, p.server} {
+		run(t, "unshare", "-n", "sh", "-c", addNetnsPrivateTables, "sh", ns)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
+	}
 	for _, l := range []string{"eth0", "ctl0"} {
 		run(t, "ip", "-n", p.client, "link", "add", l, "type", "veth", "peer", "name", l, "netns", p.server)
 	}
