@@ -13,10 +13,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 var (
@@ -114,8 +117,67 @@ func alternating(dir string) {
 		if *reference != "" {
 			measure("reference", refCommand(path, "-v"))
 		}
+		if errs, drift, err := waitFloor(*altSteps); err != nil {
+			fmt.Printf("    floor: %v\n", err)
+		} else {
+			fmt.Printf("    %-9s per-step error %v  drift %.1f us/step\n", "floor", summarize(errs), us(drift))
+		}
 	}
 	fmt.Println()
+}
+
+// waitFloor is what this machine allows any interpreter on the
+// alternating schedule: steps waits of 5 ms each from the end of the one
+// before, each ended by a getsockopt(SO_ERROR) on a TCP socket, on a locked
+// thread at SCHED_RR priority 2 that sleeps in nanosleep(2) and spins the
+// last 200 µs, as godrill's loop does, with no script, no packets and no
+// interpreter. A step's error is how much later than 5 ms after the one
+// before it the getsockopt returned.
+func waitFloor(steps int) (errs []time.Duration, drift time.Duration, err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Never unlocked: the thread's policy is changed, so it ends with
+		// this goroutine (the commands drillbench starts next must not
+		// inherit it).
+		goruntime.LockOSThread()
+		errs, drift, err = waitFloorLoop(steps)
+	}()
+	<-done
+	return errs, drift, err
+}
+
+func waitFloorLoop(steps int) (errs []time.Duration, drift time.Duration, err error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer unix.Close(fd)
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_RR, Priority: 2}
+	if err := unix.SchedSetAttr(0, &attr, 0); err != nil {
+		return nil, 0, fmt.Errorf("SCHED_RR: %w", err)
+	}
+	done := time.Now()
+	var sum time.Duration
+	for range steps {
+		target := done.Add(5 * time.Millisecond)
+		for {
+			left := time.Until(target)
+			if left <= 0 {
+				break
+			}
+			if left > 200*time.Microsecond {
+				ts := unix.NsecToTimespec(int64(left - 200*time.Microsecond))
+				unix.Nanosleep(&ts, nil)
+			}
+		}
+		unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		done = time.Now()
+		d := done.Sub(target)
+		sum += d
+		errs = append(errs, d)
+	}
+	return errs, sum / time.Duration(steps), nil
 }
 
 // --- (6) parallel runs ---------------------------------------------------------
