@@ -57,17 +57,21 @@ func TestPackets(t *testing.T) {
 		{script: "udp.pkt", args: []string{"-v"}, stdout: []string{
 			`^socket syscall: +0\.\d{6}$`,
 			`^outbound sniffed packet: +0\.\d{6} udp \(10\)$`,
-			`^inbound injected packet: +0\.01\d{4} udp \(20\)$`,
-			`^read syscall: +0\.01\d{4}$`,
+			`^inbound injected packet: +0\.\d{6} udp \(20\)$`,
+			`^read syscall: +0\.\d{6}$`,
 		}},
 		{script: "merge.pkt"},
 		{script: "merge.pkt", args: []string{"--strict_segments"}, exit: 1,
 			stderr: `merge.pkt:14: error handling packet: live packet payload: expected 1000 bytes vs actual 500 bytes`},
+		// The -v lines' form only: when each event happened is the
+		// script's to check, within its tolerance. A regexp pinning
+		// the ACK to 0.010xxx failed once in 20 runs of the test
+		// command (the ACK at 0.010976, its segment at 0.011358).
 		{script: "merge.pkt", args: []string{"-v"}, stdout: []string{
-			`^inbound injected packet: +0\.000\d{3} S 0:0\(0\) win 65535 <mss 1000>$`,
-			`^outbound sniffed packet: +0\.000\d{3} S\. \d+:\d+\(0\) ack 1 win \d+ <mss 1460>$`,
-			`^inbound injected packet: +0\.010\d{3} \. 1:1\(0\) ack \d+ win 65535 $`,
-			`^outbound sniffed packet: +0\.010\d{3} P\. \d+:\d+\(500\) ack 1 win \d+ $`,
+			`^inbound injected packet: +0\.\d{6} S 0:0\(0\) win 65535 <mss 1000>$`,
+			`^outbound sniffed packet: +0\.\d{6} S\. \d+:\d+\(0\) ack 1 win \d+ <mss 1460>$`,
+			`^inbound injected packet: +0\.\d{6} \. 1:1\(0\) ack \d+ win 65535 $`,
+			`^outbound sniffed packet: +0\.\d{6} P\. \d+:\d+\(500\) ack 1 win \d+ $`,
 		}},
 		{script: "icmp-frag-needed-v4.pkt"},
 		// Written for the selftests' --mtu=1520 (the reference fails it at
