@@ -26,7 +26,7 @@ func TestHandOffHere(t *testing.T) {
 	tid := <-tids
 	defer close(stop)
 
-	if restore := handOffHere(tid, false); affinity(t, tid) != all {
+	if restore := handOffHere(tid, all, false); affinity(t, tid) != all {
 		t.Errorf("without real-time scheduling the thread was pinned: %v", affinity(t, tid))
 	} else {
 		restore()
@@ -48,7 +48,7 @@ func TestHandOffHere(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unix.SchedSetaffinity(0, &all)
-	restore := handOffHere(tid, true)
+	restore := handOffHere(tid, all, true)
 	pinned := affinity(t, tid)
 	if pinned.Count() != 1 || !pinned.IsSet(cpu) {
 		t.Errorf("during the hand-over the thread may run on %d CPUs (CPU %d set: %v), want only the loop's CPU %d",

@@ -293,7 +293,7 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 	b := &blockingCall{c: c, done: make(chan struct{})}
 	r.blocking = b
 	last := r.lastT()
-	restore := handOffHere(t.tid, r.realtimeOn)
+	restore := handOffHere(t.tid, t.cpus, r.realtimeOn)
 	t.send(func() {
 		defer close(b.done)
 		b.err = r.guard(c.es, func() error { return r.blockingCall(c, fn, last) })
@@ -315,13 +315,11 @@ func (r *runner) startBlocking(c *call, fn syscallFunc, rec *EventRecord) error 
 // call asleep 1.7 ms after that, so every later relative time moved 2.5 ms.
 // Afterwards the thread may run on any CPU again, so that the call's
 // return is not held behind the loop's next events.
-func handOffHere(tid int, realtime bool) (restore func()) {
+// all is the CPUs the thread may run on otherwise, read once when it
+// started (callThread), not on the way to every hand-over.
+func handOffHere(tid int, all unix.CPUSet, realtime bool) (restore func()) {
 	noop := func() {}
-	if !realtime {
-		return noop
-	}
-	var all unix.CPUSet
-	if unix.SchedGetaffinity(tid, &all) != nil || all.Count() <= 1 {
+	if !realtime || all.Count() <= 1 {
 		return noop
 	}
 	var cpu uint32
@@ -362,6 +360,7 @@ func (r *runner) startCallThread() error {
 // thread blocked in the kernel is woken by the write itself.
 type callThread struct {
 	tid  int
+	cpus unix.CPUSet // the CPUs it may run on (see handOffHere)
 	efd  int
 	mu   sync.Mutex
 	work []func() // nil entry: stop
@@ -386,6 +385,7 @@ func (r *runner) callThread() (*callThread, error) {
 		unix.Close(t.efd)
 	}()
 	t.tid = <-tid
+	unix.SchedGetaffinity(t.tid, &t.cpus) // on failure empty: no hand-over pinning
 	r.calls = t
 	return t, nil
 }
