@@ -131,14 +131,54 @@ func (r *runner) traceSniffed(s sniffed) {
 	})
 }
 
-// later queues a -v line for when the event is done: formatting it then
-// costs the next event's time base nothing.
-func (r *runner) later(print func()) { r.pending = append(r.pending, print) }
+// later queues output (a -v line, the observers' record of an event) of
+// the current event for the next gap in the schedule (see
+// flushOutputBefore): formatting and writing it then costs no event's time
+// base anything. r.mu is held.
+func (r *runner) later(write func()) { r.laterFor(r.event.Load(), write) }
 
-// printPending writes the queued -v lines.
-func (r *runner) printPending() {
-	for _, p := range r.pending {
-		p()
+// laterFor queues output of event es (a blocking call's, from its thread).
+func (r *runner) laterFor(es *eventState, write func()) {
+	r.pending = append(r.pending, queuedOutput{es, write})
+	if len(r.pending) >= maxQueuedOutput {
+		r.flushOutput()
 	}
-	r.pending = r.pending[:0]
+}
+
+// queuedOutput is output waiting for a gap, and the event it is about: a
+// bug in writing it is an internal error at that event's line.
+type queuedOutput struct {
+	es    *eventState
+	write func()
+}
+
+// maxQueuedOutput bounds the queue of a schedule with no gap: it is
+// written then, late events or not.
+const maxQueuedOutput = 256
+
+// outputSlack is the gap before an event's time that the queued output
+// may use: writing a few records and lines takes tens of microseconds,
+// a slow terminal more.
+const outputSlack = time.Millisecond
+
+// flushOutputBefore writes the queued output if target leaves a gap for
+// it.
+func (r *runner) flushOutputBefore(target time.Time) {
+	if len(r.pending) > 0 && target.Sub(r.clock()) > outputSlack {
+		r.flushOutput()
+	}
+}
+
+// flushOutput writes the queued output, in order. A panic (a bug) leaves
+// writingFor naming the event whose output it was, for guard.
+func (r *runner) flushOutput() {
+	q := r.pending
+	r.pending = nil
+	for _, p := range q {
+		r.writingFor = p.es
+		p.write()
+	}
+	r.writingFor = nil
+	clear(q)
+	r.pending = q[:0]
 }

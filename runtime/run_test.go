@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -141,6 +142,8 @@ func TestBugInBlockingCallThread(t *testing.T) {
 
 // skewAfter is a clock that jumps 10 s ahead once the observer has seen
 // event n: godrill is then late for what comes next, as on a busy machine.
+// Observers see an event in the next gap of the schedule, or before a
+// command at the latest: in callsOnly, before the command at line 5.
 type skewAfter struct {
 	n    int
 	skew atomic.Int64
@@ -154,6 +157,47 @@ func (s *skewAfter) Event(r *runtime.EventRecord) {
 }
 func (*skewAfter) Frame(runtime.Frame) {}
 
+// slowObserver takes half a second of the run's clock over its first
+// record, as a slow terminal or disk would (the clock jumps; no real time
+// passes), and remembers the order of the records it got.
+type slowObserver struct {
+	skew  atomic.Int64
+	lines []int
+}
+
+func (s *slowObserver) now() time.Time { return time.Now().Add(time.Duration(s.skew.Load())) }
+func (s *slowObserver) Event(r *runtime.EventRecord) {
+	if len(s.lines) == 0 {
+		s.skew.Store(int64(500 * time.Millisecond))
+	}
+	s.lines = append(s.lines, r.Pos.Line)
+}
+func (*slowObserver) Frame(runtime.Frame) {}
+
+// TestSlowObserverDelaysNoEvent: observers get an event's record in the
+// next gap of the schedule, so their cost does not make the +0 events
+// after it late (a tolerance of 0.4 s against the observer's 0.5 s), and
+// they still get every record, in order.
+func TestSlowObserverDelaysNoEvent(t *testing.T) {
+	const script = `
+0    socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0   setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0   getsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], [4]) = 0
++1   close(3) = 0
+`
+	obs := &slowObserver{}
+	err := runtime.Run(context.Background(), mustParse(t, "slow.pkt", script), runtime.Options{
+		Config: relaxed(400 * time.Millisecond), Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+		Observers: []runtime.Observer{obs}, Clock: obs.now,
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if got := fmt.Sprint(obs.lines); got != "[2 3 4 5]" {
+		t.Errorf("observer got the records of lines %s, want [2 3 4 5]", got)
+	}
+}
+
 // TestLateIsGodrillsFault: an event godrill starts later than its
 // tolerance is reported as godrill's lateness, not as the kernel's
 // timing error.
@@ -164,8 +208,8 @@ func TestLateIsGodrillsFault(t *testing.T) {
 		Observers: []runtime.Observer{clock}, Clock: clock.now,
 	})
 	var f *runtime.Failure
-	if !errors.As(err, &f) || f.Kind != runtime.FailLate || f.Pos.Line != 4 {
-		t.Fatalf("got %v, want godrill's lateness at calls.pkt:4", err)
+	if !errors.As(err, &f) || f.Kind != runtime.FailLate || f.Pos.Line != 5 {
+		t.Fatalf("got %v, want godrill's lateness at calls.pkt:5", err)
 	}
 	if !strings.Contains(f.Msg, "godrill was scheduled") || !strings.Contains(f.Msg, "the kernel was not tested at this line") ||
 		f.Late < 9*time.Second {

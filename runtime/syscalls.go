@@ -458,7 +458,7 @@ func (r *runner) blockingCall(c *call, fn syscallFunc, last lastTimeT) error {
 		return err
 	}
 	if r.cfg.Verbose {
-		fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", c.sc.Name, secs(end))
+		r.laterFor(c.es, func() { fmt.Fprintf(r.stdout, "%s syscall: %9.6f\n", c.sc.Name, secs(end)) })
 	}
 	if _, err := r.finishCall(c, ret, errno); err != nil {
 		return err
