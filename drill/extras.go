@@ -120,9 +120,9 @@ func writeSVG(path string, d *observe.Diagram, runErr error) error {
 	return nil
 }
 
-// tcpStateProbe reads the connection's state with sock_diag, which also
-// sees request and time-wait sockets.
-var tcpStateProbe = observe.Probe
+// tcpStateProbe reads the connection's state from its descriptor, else
+// with sock_diag, which also sees request and time-wait sockets.
+var tcpStateProbe = observe.ProbeConn
 
 // runInitScript runs one --init_scripts entry with the shell, inside the
 // namespace, before the script starts.

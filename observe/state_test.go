@@ -5,6 +5,9 @@ import (
 	"net/netip"
 	"syscall"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func sock(state uint8, src string, sport uint16, dst string, dport uint16) diagSocket {
@@ -91,4 +94,80 @@ func TestStateName(t *testing.T) {
 			t.Errorf("StateName(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+// TestProbeConn asks for the states of a real loopback connection from its
+// descriptors and without them: the two must agree, and a socket whose
+// connection went on to TIME_WAIT while its descriptor stayed open (it
+// says CLOSE) must be asked with sock_diag.
+func TestProbeConn(t *testing.T) {
+	lfd := tcpSocket(t)
+	lsa := &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}
+	if err := unix.Bind(lfd, lsa); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Listen(lfd, 1); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := unix.Getsockname(lfd)
+	cfd := tcpSocket(t)
+	if err := unix.Connect(cfd, sa); err != nil {
+		t.Fatal(err)
+	}
+	sfd, _, err := unix.Accept(lfd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(sfd)
+	name := func(fd int, peer bool) string {
+		s, _ := unix.Getsockname(fd)
+		if peer {
+			s, _ = unix.Getpeername(fd)
+		}
+		in := s.(*unix.SockaddrInet4)
+		return netip.AddrPortFrom(netip.AddrFrom4(in.Addr), uint16(in.Port)).String()
+	}
+	local, remote := name(cfd, false), name(cfd, true)
+	for _, tc := range []struct {
+		fd            int
+		local, remote string
+		want          string
+	}{
+		{cfd, local, remote, "ESTABLISHED"},
+		{-1, local, remote, "ESTABLISHED"},
+		{lfd, name(lfd, false), "", "LISTEN"},
+		{-1, name(lfd, false), "", "LISTEN"},
+	} {
+		if got := ProbeConn(tc.local, tc.remote, tc.fd); got != tc.want {
+			t.Errorf("ProbeConn(%s, %q, fd %d) = %q, want %q", tc.local, tc.remote, tc.fd, got, tc.want)
+		}
+	}
+	// The client sends its FIN first and keeps its descriptor; the
+	// server's FIN then puts the connection in TIME_WAIT.
+	if err := unix.Shutdown(cfd, unix.SHUT_WR); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := unix.Read(sfd, make([]byte, 1)); n != 0 || err != nil {
+		t.Fatalf("server read %d, %v; want the client's FIN", n, err)
+	}
+	unix.Close(sfd)
+	for range 1000 {
+		if info, err := unix.GetsockoptTCPInfo(cfd, unix.IPPROTO_TCP, unix.TCP_INFO); err == nil && info.State == tcpClose {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if got := ProbeConn(local, remote, cfd); got != "TIME_WAIT" {
+		t.Errorf("after both FINs, ProbeConn from the open descriptor = %q, want TIME_WAIT", got)
+	}
+}
+
+func tcpSocket(t *testing.T) int {
+	t.Helper()
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd
 }

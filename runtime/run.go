@@ -15,6 +15,7 @@ import (
 
 	"github.com/godrill/godrill/internal/rawsys"
 	"github.com/godrill/godrill/parser"
+	"golang.org/x/sys/unix"
 )
 
 // Frame is one packet seen on the test device.
@@ -61,7 +62,9 @@ type Options struct {
 	Observers []Observer
 	// StateProbe, when set, returns the kernel's TCP state of the
 	// connection under test (for --trace); it is called after each event.
-	StateProbe func(local, remote string) string
+	// fd is the connection's own live descriptor while the script holds it
+	// open, else -1.
+	StateProbe func(local, remote string, fd int) string
 	// Env is the environment of the script's shell commands; nil means
 	// this process's. The sandbox adds PACKETDRILL_PID, as the reference
 	// exports it (see drill/child.go).
@@ -235,7 +238,7 @@ type runner struct {
 	stdout   io.Writer
 	stderr   io.Writer
 	obs      []Observer
-	probe    func(local, remote string) string
+	probe    func(local, remote string, fd int) string
 	env      []string
 	device   string
 	realtime bool
@@ -682,9 +685,23 @@ func (r *runner) kernelState() string {
 		if r.sut.state != sockListening {
 			return ""
 		}
-		return r.probe(r.sut.local.String(), "") // the listener itself
+		return r.probe(r.sut.local.String(), "", r.sutFD()) // the listener itself
 	}
-	return r.probe(r.sut.local.String(), r.sut.remote.String())
+	return r.probe(r.sut.local.String(), r.sut.remote.String(), r.sutFD())
+}
+
+// sutFD is the live descriptor of the TCP socket under test while the
+// script holds it open, or -1 (a passive child before accept, a closed fd,
+// whose number may be another socket's by now).
+func (r *runner) sutFD() int {
+	s := r.sut
+	if s.proto != unix.IPPROTO_TCP || s.scriptFD < 0 || s.liveFD < 0 {
+		return -1
+	}
+	if st, ok := r.fds[s.scriptFD]; !ok || st.closed || st.sock != s || st.liveFD != s.liveFD {
+		return -1
+	}
+	return s.liveFD
 }
 
 // failf builds a failure at pos.
