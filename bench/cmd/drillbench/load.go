@@ -315,25 +315,11 @@ func overheadScript(dir string, reps int) string {
 
 func overhead(dir string) {
 	path := overheadScript(dir, *overheadReps)
-	log := filepath.Join(dir, "overhead.json")
 	fmt.Printf("(8) per-event overhead: from an event's actual time to the next event's time base, %d of each kind\n", *overheadReps)
-	if out, err := exec.Command(*godrillBin, "run", "--json="+log, path).CombinedOutput(); err != nil {
-		fmt.Printf("    godrill: %v\n%s\n", err, tail(out))
+	recs, err := logRecords(path, filepath.Join(dir, "overhead.json"))
+	if err != nil {
+		fmt.Printf("    godrill: %v\n", err)
 		return
-	}
-	data, err := os.ReadFile(log)
-	check(err)
-	type rec struct {
-		Line       int     `json:"line"`
-		Kind       string  `json:"kind"`
-		ScriptTime float64 `json:"script_time"`
-		ActualTime float64 `json:"actual_time"`
-	}
-	var recs []rec
-	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
-		var r rec
-		check(json.Unmarshal(l, &r))
-		recs = append(recs, r)
 	}
 	// The relative step after each event (2 ms, or 0 after a write).
 	src, _ := os.ReadFile(path)
@@ -356,4 +342,83 @@ func overhead(dir string) {
 		fmt.Printf("    godrill   %-9s %v\n", k, summarize(per[k]))
 	}
 	fmt.Println()
+	followOn(dir)
+}
+
+// followOnScript puts a +0 getsockopt after an event of each kind. The
+// getsockopt's time base is the moment that event was done, so its lateness
+// is what godrill did between the two: the state probe, and whatever else
+// it does before the next event instead of in a gap (an inbound's includes
+// the kernel's receive path, which runs inside the write to the TUN device).
+func followOnScript(dir string, reps int) string {
+	const probe = "+0 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n"
+	var b strings.Builder
+	b.WriteString(passiveOpen(257))
+	for i := range reps {
+		b.WriteString("+.002 getsockopt(4, SOL_SOCKET, SO_ERROR, [0], [4]) = 0\n" + probe)
+		b.WriteString("+.002 < . 1:1(0) ack 1 win 257\n" + probe)
+		b.WriteString("+.002 `true`\n" + probe)
+		b.WriteString("+.002 %{ x = 1 }%\n" + probe)
+		fmt.Fprintf(&b, "+.002 write(4, ..., 10) = 10\n+0 > P. %d:%d(10) ack 1\n"+probe, 1+10*i, 11+10*i)
+		fmt.Fprintf(&b, "+.002 < . 1:1(0) ack %d win 257\n", 11+10*i)
+	}
+	path := filepath.Join(dir, "follow-on.pkt")
+	check(os.WriteFile(path, []byte(b.String()), 0o644))
+	return path
+}
+
+// followOn prints how late a +0 event starts after each kind of event,
+// run with the --json log and again with --trace too (observers on).
+func followOn(dir string) {
+	path := followOnScript(dir, *overheadReps)
+	src, _ := os.ReadFile(path)
+	lines := strings.Split(string(src), "\n")
+	fmt.Printf("(8b) a +0 getsockopt after each kind of event: its start minus its script time, %d of each\n", *overheadReps)
+	for _, extra := range [][]string{nil, {"--trace"}} {
+		recs, err := logRecords(path, filepath.Join(dir, "follow-on.json"), extra...)
+		if err != nil {
+			fmt.Printf("    godrill: %v\n", err)
+			return
+		}
+		per := map[string][]time.Duration{}
+		for i := 7; i+1 < len(recs); i++ {
+			prev, next := recs[i], recs[i+1]
+			if !strings.HasPrefix(lines[next.Line-1], "+0 getsockopt") {
+				continue
+			}
+			late := time.Duration((next.ActualTime - next.ScriptTime) * 1e9)
+			per[prev.Kind] = append(per[prev.Kind], late.Round(time.Microsecond))
+		}
+		mode := strings.Join(append([]string{"--json"}, extra...), " ")
+		for _, k := range []string{"syscall", "inbound", "outbound", "command", "code"} {
+			fmt.Printf("    godrill %-14s after %-9s %v\n", mode, k, summarize(per[k]))
+		}
+	}
+	fmt.Println()
+}
+
+// logRecord is what the benchmarks read of a --json record.
+type logRecord struct {
+	Line       int     `json:"line"`
+	Kind       string  `json:"kind"`
+	ScriptTime float64 `json:"script_time"`
+	ActualTime float64 `json:"actual_time"`
+}
+
+// logRecords runs the script with godrill run --json=log and returns the
+// records.
+func logRecords(path, log string, extra ...string) ([]logRecord, error) {
+	args := append([]string{"run", "--json=" + log}, extra...)
+	if out, err := exec.Command(*godrillBin, append(args, path)...).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, tail(out))
+	}
+	data, err := os.ReadFile(log)
+	check(err)
+	var recs []logRecord
+	for _, l := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		var r logRecord
+		check(json.Unmarshal(l, &r))
+		recs = append(recs, r)
+	}
+	return recs, nil
 }
