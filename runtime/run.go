@@ -49,9 +49,8 @@ type GSOInjector interface {
 // log writers implement it. Calls come from the event loop, in order. An
 // event's record comes in the next gap of the schedule (more than 1 ms
 // before an event), before a command or code event, at the end, or when
-// 256 are waiting, so that
-// an observer's work delays no event; its State was asked right after the
-// event. Frames come as they are read.
+// 256 are waiting, so that an observer's work delays no event; its State
+// was asked right after the event. Frames come as they are read.
 type Observer interface {
 	Event(r *EventRecord)
 	Frame(f Frame)
