@@ -378,6 +378,11 @@ func (r *runner) run() error {
 		return err
 	}
 	if r.hold != nil {
+		// What is queued comes before the hold's own message, and while
+		// the run is held, not after.
+		r.mu.Lock()
+		r.flushOutput()
+		r.mu.Unlock()
 		r.hold()
 	}
 	r.mu.Lock()

@@ -198,6 +198,30 @@ func TestSlowObserverDelaysNoEvent(t *testing.T) {
 	}
 }
 
+// recorder remembers the lines of the records it gets.
+type recorder struct{ lines []int }
+
+func (r *recorder) Event(e *runtime.EventRecord) { r.lines = append(r.lines, e.Pos.Line) }
+func (*recorder) Frame(runtime.Frame)            {}
+
+// TestHoldSeesEveryRecord: when a held run's hold begins (after the last
+// event, with nothing after it to leave a gap), observers have every
+// record, so that a trace is complete while the run is held.
+func TestHoldSeesEveryRecord(t *testing.T) {
+	obs := &recorder{}
+	var atHold string
+	err := runtime.Run(context.Background(), mustParse(t, "calls.pkt", callsOnly), runtime.Options{
+		Config: relaxed(10 * time.Second), Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+		Observers: []runtime.Observer{obs}, Hold: func() { atHold = fmt.Sprint(obs.lines) },
+	})
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if atHold != "[2 3 4 5 6]" {
+		t.Errorf("at the hold the observer had the records of lines %s, want [2 3 4 5 6]", atHold)
+	}
+}
+
 // TestLateIsGodrillsFault: an event godrill starts later than its
 // tolerance is reported as godrill's lateness, not as the kernel's
 // timing error.
