@@ -349,6 +349,14 @@ func (r *runner) runOutbound(es *eventState, s *socket, rec *EventRecord) error 
 	got := 0
 	deadline := r.outboundDeadline(es)
 	r.passedBy = r.passedBy[:0]
+	// The packet's time is the kernel's stamp, so the queued output may go
+	// while the kernel's timer runs; not when the packet is due now: on
+	// one CPU the output would hold up the kernel's sending it. (Measured
+	// from the previous event's end, without reading the clock, which
+	// costs microseconds in a guest.)
+	if len(r.pending) > 0 && es.time-r.lastDone > outputSlack {
+		r.flushOutput()
+	}
 	waitStart := time.Now()
 	for {
 		seg, err := r.sniffFor(s, deadline)
