@@ -51,9 +51,21 @@ type call struct {
 	// post runs after the result matched, with the live result; it checks
 	// what the call wrote (optvals, revents) and records new fds.
 	post func(ret int) error
+	// postOnError: post runs after a failed call that matched too (the
+	// reference checks getsockopt's optlen and value whatever it returned).
+	postOnError bool
 	// ahead holds what evalAhead evaluated before the event's time.
 	ahead  [8]aheadValue
 	nAhead int
+	// prepared is what a preparer made for the call before its time.
+	prepared any
+}
+
+// preparers make, before a call's time, what the call would otherwise
+// allocate at it (see sockoptBuffers).
+var preparers = map[string]func(c *call){
+	"getsockopt": prepareSockopt,
+	"setsockopt": prepareSockopt,
 }
 
 // syscallFunc decodes the script's arguments, makes the call and returns
@@ -85,6 +97,9 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 		return err
 	}
 	c.evalAhead()
+	if prepare := preparers[sc.Name]; prepare != nil {
+		prepare(c)
+	}
 	if fdFirst[sc.Name] {
 		es.rehearse = c.rehearse
 	}
@@ -138,6 +153,9 @@ func (c *call) rehearse() {
 		return
 	}
 	unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	if w := c.r.watchdog; w != nil && c.r.cfg.SyscallTimeout > 0 {
+		w.warm()
+	}
 }
 
 // callWithTimeout makes a call written without "..." on this thread. One
@@ -241,7 +259,7 @@ func (r *runner) finishCall(c *call, ret int, errno unix.Errno) (string, error) 
 	if sc.Errno != "" && wantErrno != errno {
 		return result, c.fail("Expected errno %d (%s) but got %d (%s)", int(wantErrno), strerror(wantErrno), int(errno), strerror(errno))
 	}
-	if c.post != nil && ret >= 0 {
+	if c.post != nil && (ret >= 0 || c.postOnError) {
 		if err := c.post(ret); err != nil {
 			return result, err
 		}

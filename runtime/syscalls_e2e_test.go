@@ -84,13 +84,15 @@ func TestSyscallScriptsWrong(t *testing.T) {
 		code int
 		msg  string
 	}{
-		"epoll.pkt":      {1, "epoll.pkt:4: runtime error in epoll_ctl call: wrong fd specified in epoll_event"},
-		"getsockopt.pkt": {1, "getsockopt.pkt:4: runtime error in getsockopt call: Bad getsockopt optval: expected: 10000 actual: 20000"},
-		"ioctl.pkt":      {1, "ioctl.pkt:3: runtime error in ioctl call: Bad ioctl optval: expected: 5 actual: 0"},
-		"iovlen.pkt":     {1, "iovlen.pkt:3: runtime error in writev call: iov_count 2 does not match 1-element iovec array"},
-		"msgflags.pkt":   {1, "msgflags.pkt:3: runtime error in sendmsg call: sendmsg ignores msg_flags field in msghdr"},
-		"revents.pkt":    {1, "revents.pkt:3: runtime error in poll call: Expected revents of POLLIN but got POLLHUP for pollfd 0"},
-		"symbol.pkt":     {2, "symbol.pkt:3: runtime error in setsockopt call: unknown symbol: 'SO_NOT_A_THING'"},
+		"epoll.pkt":               {1, "epoll.pkt:4: runtime error in epoll_ctl call: wrong fd specified in epoll_event"},
+		"getsockopt.pkt":          {1, "getsockopt.pkt:4: runtime error in getsockopt call: Bad getsockopt optval: expected: 10000 actual: 20000"},
+		"getsockopt-optlen.pkt":   {1, "getsockopt-optlen.pkt:6: runtime error in getsockopt call: Bad getsockopt optlen: expected: 8 actual: 4"},
+		"getsockopt-negative.pkt": {1, "getsockopt-negative.pkt:4: runtime error in getsockopt call: Unsupported getsockopt optlen: -1"},
+		"ioctl.pkt":               {1, "ioctl.pkt:3: runtime error in ioctl call: Bad ioctl optval: expected: 5 actual: 0"},
+		"iovlen.pkt":              {1, "iovlen.pkt:3: runtime error in writev call: iov_count 2 does not match 1-element iovec array"},
+		"msgflags.pkt":            {1, "msgflags.pkt:3: runtime error in sendmsg call: sendmsg ignores msg_flags field in msghdr"},
+		"revents.pkt":             {1, "revents.pkt:3: runtime error in poll call: Expected revents of POLLIN but got POLLHUP for pollfd 0"},
+		"symbol.pkt":              {2, "symbol.pkt:3: runtime error in setsockopt call: unknown symbol: 'SO_NOT_A_THING'"},
 	}
 	files, _ := filepath.Glob("testdata/syscalls/wrong/*.pkt")
 	if len(files) != len(want) {

@@ -64,4 +64,12 @@ func (w *callWatchdog) end() (timedOut bool) {
 	return timedOut
 }
 
+// warm touches what begin and end will, so that arming the watchdog at
+// a call's time finds it in the cache (see call.rehearse): 1.5 µs cold.
+func (w *callWatchdog) warm() {
+	w.mu.Lock()
+	_ = w.since
+	w.mu.Unlock()
+}
+
 func (w *callWatchdog) stopWatch() { close(w.stop) }
