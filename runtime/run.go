@@ -263,6 +263,8 @@ type runner struct {
 	event     atomic.Pointer[eventState]
 	last      *eventState // the previous event
 	numEvents int
+	// lastYield is when the loop last yielded (see yieldIfDue).
+	lastYield time.Time
 	// lastDone is when the previous event was done, the base of a
 	// relative time: taken before observers, the state probe and logging;
 	// -1 when that is the moment the next event is taken up (wire mode).
@@ -492,6 +494,34 @@ const spinWindow = 200 * time.Microsecond
 // against 22-27 µs without, on bench/'s alternating schedule).
 var rehearsalsAt = [...]time.Duration{100 * time.Microsecond, 25 * time.Microsecond}
 
+// Go's scheduler preempts a goroutine it sees running for 10 ms, and the
+// loop's never stops on its own: it sleeps and polls without the
+// scheduler (package rawsys). Preempted, a goroutine locked to its thread
+// waits for another thread to hand its P back: 30-130 µs here, and up to
+// milliseconds when that thread's CPU had halted; in a spin window it
+// made the event that much late. A bare loop of 600 waits of 5 ms at
+// SCHED_RR had 6 and 90 waits (two runs) end more than 10 µs late, and 1
+// each when it yielded after every wait. So the loop yields itself, when
+// the next event is at least yieldMargin away, so that the hand-back
+// cannot make it late, and at least every yieldEvery while it waits, so
+// that the scheduler never has to preempt it while it waits.
+const (
+	yieldMargin = 2 * time.Millisecond
+	yieldEvery  = 4 * time.Millisecond
+)
+
+// yieldIfDue yields the loop's goroutine (see yieldMargin) when the
+// event at target is far enough away and the last yield long enough ago.
+// It is called with r.mu unlocked.
+func (r *runner) yieldIfDue(target time.Time) {
+	now := r.clock()
+	if target.Sub(now) < yieldMargin || now.Sub(r.lastYield) < yieldEvery {
+		return
+	}
+	goruntime.Gosched()
+	r.lastYield = r.clock()
+}
+
 // sleepThread blocks this (locked) thread in nanosleep(2) for d, keeping
 // its P (see package rawsys). An interrupted sleep returns early; the
 // caller loops.
@@ -524,7 +554,8 @@ func (r *runner) waitFor(es *eventState, what string, held bool) error {
 				return
 			}
 			if left > spinWindow {
-				sleepThread(left - spinWindow)
+				r.yieldIfDue(target)
+				sleepThread(min(left-spinWindow, yieldEvery))
 				continue
 			}
 			if es.rehearse != nil && rehearsed < len(rehearsalsAt) && left < rehearsalsAt[rehearsed] {
