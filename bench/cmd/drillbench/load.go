@@ -131,8 +131,11 @@ func alternating(dir string) {
 // before, each ended by a getsockopt(SO_ERROR) on a TCP socket, on a locked
 // thread at SCHED_RR priority 2 that sleeps in nanosleep(2) and spins the
 // last 200 µs, as godrill's loop does, with no script, no packets and no
-// interpreter. A step's error is how much later than 5 ms after the one
-// before it the getsockopt returned.
+// interpreter. Like godrill's loop, it yields to Go's scheduler after each
+// step, 5 ms before the next, so that the scheduler's preemption of a
+// goroutine running for 10 ms does not land in a spin window (see
+// runtime.yieldIfDue). A step's error is how much later than 5 ms after
+// the one before it the getsockopt returned.
 func waitFloor(steps int) (errs []time.Duration, drift time.Duration, err error) {
 	done := make(chan struct{})
 	go func() {
@@ -176,6 +179,7 @@ func waitFloorLoop(steps int) (errs []time.Duration, drift time.Duration, err er
 		d := done.Sub(target)
 		sum += d
 		errs = append(errs, d)
+		goruntime.Gosched()
 	}
 	return errs, sum / time.Duration(steps), nil
 }
