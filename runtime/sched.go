@@ -87,17 +87,50 @@ const jiffyOffset = 250 * time.Microsecond
 // CLOCK_MONOTONIC_COARSE advances exactly on the tick, so one edge of it
 // costs at most one jiffy (4 ms at HZ=250) instead of 100 ms.
 func alignStart(clock func() time.Time) time.Time {
-	var first, now unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &first) != nil {
+	return alignTo(coarseClock, clock, time.Now, 25*time.Millisecond)
+}
+
+// coarseClock reads CLOCK_MONOTONIC_COARSE.
+func coarseClock() (unix.Timespec, bool) {
+	var ts unix.Timespec
+	return ts, unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &ts) == nil
+}
+
+// edgeGap is the longest time between the two reads of the coarse clock
+// around a tick that still places the tick. The search runs at the normal
+// policy, where the thread can lose its CPU between two reads: the tick
+// seen after that happened a preemption ago, and the run would start that
+// much further into the jiffy. Such a tick is let go and the next one
+// taken.
+const edgeGap = 20 * time.Microsecond
+
+// alignTo is alignStart's search: coarse is the tick clock, clock the
+// run's, and now times the reads and the limit, after which the start is
+// the moment it is reached. The tick came between the previous read of
+// coarse and this one; the start is taken with this one; all of that must
+// lie within edgeGap.
+func alignTo(coarse func() (unix.Timespec, bool), clock, now func() time.Time, limit time.Duration) time.Time {
+	before := now()
+	last, ok := coarse()
+	if !ok {
 		return clock()
 	}
-	deadline := time.Now().Add(25 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		if unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &now) != nil || now != first {
-			break
+	deadline := before.Add(limit)
+	for {
+		t := now()
+		ts, ok := coarse()
+		at := clock()
+		after := now()
+		switch {
+		case !ok:
+			return at
+		case ts != last && after.Sub(before) <= edgeGap:
+			return at.Add(jiffyOffset)
+		case after.After(deadline):
+			return at.Add(jiffyOffset)
 		}
+		last, before = ts, t
 	}
-	return clock().Add(jiffyOffset)
 }
 
 // startMargin is how much of the start's lead a run must still have once

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/godrill/godrill/parser"
 )
 
@@ -166,5 +168,59 @@ func TestYieldIfDue(t *testing.T) {
 	r.yieldIfDue(now.Add(time.Second))
 	if !r.lastYield.Equal(now) {
 		t.Fatalf("did not yield %v after the last yield", yieldEvery)
+	}
+}
+
+// fakeTicks is a clock whose coarse reading moves every 4 ms, advancing
+// 1 µs at every read, and that loses stall of time once, at stallAt.
+type fakeTicks struct {
+	t, stallAt, stall time.Duration
+}
+
+var fakeBase = time.Unix(2000, 0)
+
+func (f *fakeTicks) step() {
+	f.t += time.Microsecond
+	if f.stall > 0 && f.t >= f.stallAt {
+		f.t += f.stall
+		f.stall = 0
+	}
+}
+
+func (f *fakeTicks) coarse() (unix.Timespec, bool) {
+	f.step()
+	return unix.NsecToTimespec(int64(f.t / (4 * time.Millisecond) * (4 * time.Millisecond))), true
+}
+
+func (f *fakeTicks) now() time.Time {
+	f.step()
+	return fakeBase.Add(f.t)
+}
+
+// TestAlignToSkipsAGappedTick: a run starts jiffyOffset after a tick,
+// and a tick seen only after the search lost its CPU is let go for the
+// next one, wherever among the reads the loss falls.
+func TestAlignToSkipsAGappedTick(t *testing.T) {
+	ms, us := time.Millisecond, time.Microsecond
+	type tc struct {
+		stallAt, stall, tick time.Duration
+	}
+	cases := []tc{
+		{0, 0, 4 * ms},                  // no stall: the first tick
+		{3500 * us, 400 * us, 4 * ms},   // a stall ended before the tick
+		{4100 * us, 500 * us, 4 * ms},   // a stall after the tick was taken
+		{3995 * us, 4100 * us, 12 * ms}, // a stall across two ticks
+	}
+	// Stalls across the first tick, each read of the last few before it.
+	for at := 3990 * us; at <= 4000*us; at += us {
+		cases = append(cases, tc{at, 500 * us, 8 * ms})
+	}
+	for _, c := range cases {
+		f := &fakeTicks{t: 3 * ms, stallAt: c.stallAt, stall: c.stall}
+		got := alignTo(f.coarse, f.now, f.now, 25*ms).Sub(fakeBase) - jiffyOffset
+		if got < c.tick || got > c.tick+edgeGap {
+			t.Errorf("stall of %v at %v: start %v after the tick at %v, want within %v of it",
+				c.stall, c.stallAt, got-c.tick, c.tick, edgeGap)
+		}
 	}
 }
