@@ -130,7 +130,7 @@ func sysGetsockopt(c *call) (int, unix.Errno, error) {
 // sockoptBuffers are what a setsockopt or getsockopt hands the kernel
 // besides its fd, level and name: the value's buffer and its length and,
 // for getsockopt, the optlen word and the check of what the kernel wrote.
-// They are made before the call's time (prepareSockopt): made at the
+// They are made before the call's time (preparers): made at the
 // call's time, after the loop's sleep had let the allocator go cold, they
 // cost 4 µs of a getsockopt's 8 (timed in a debug build on bench/'s
 // alternating schedule), which the next relative time inherits.
@@ -141,29 +141,12 @@ type sockoptBuffers struct {
 	post   func(ret int) error
 }
 
-// prepareSockopt makes a sockopt call's buffers ahead. What goes wrong
-// here is left for the call, which evaluates its arguments again and
-// fails at its own time, as the reference does.
-func prepareSockopt(c *call) {
-	if c.argCount(5) != nil {
-		return
-	}
-	var b *sockoptBuffers
-	var err error
-	switch c.sc.Name {
-	case "getsockopt":
-		b, err = c.getsockoptBuffers()
-	case "setsockopt":
-		b, err = c.setsockoptBuffers()
-	}
-	if err == nil {
-		c.prepared = b
-	}
-}
-
 func (c *call) setsockoptBuffers() (*sockoptBuffers, error) {
 	if b, ok := c.prepared.(*sockoptBuffers); ok {
 		return b, nil
+	}
+	if err := c.argCount(5); err != nil {
+		return nil, err
 	}
 	optlen, err := c.s32Arg(4)
 	if err != nil {
@@ -182,6 +165,9 @@ func (c *call) setsockoptBuffers() (*sockoptBuffers, error) {
 func (c *call) getsockoptBuffers() (*sockoptBuffers, error) {
 	if b, ok := c.prepared.(*sockoptBuffers); ok {
 		return b, nil
+	}
+	if err := c.argCount(5); err != nil {
+		return nil, err
 	}
 	want := c.sc.Args[3]
 	optlen, err := c.s32BracketedArg(4)

@@ -513,8 +513,7 @@ const (
 // yieldIfDue yields the loop's goroutine (see yieldMargin) when the
 // event at target is far enough away and the last yield long enough ago.
 // It is called with r.mu unlocked.
-func (r *runner) yieldIfDue(target time.Time) {
-	now := r.clock()
+func (r *runner) yieldIfDue(now, target time.Time) {
 	if target.Sub(now) < yieldMargin || now.Sub(r.lastYield) < yieldEvery {
 		return
 	}
@@ -549,12 +548,13 @@ func (r *runner) waitFor(es *eventState, what string, held bool) error {
 		defer r.mu.Lock()
 		rehearsed := 0
 		for {
-			left := target.Sub(r.clock())
+			now := r.clock()
+			left := target.Sub(now)
 			if left <= 0 {
 				return
 			}
 			if left > spinWindow {
-				r.yieldIfDue(target)
+				r.yieldIfDue(now, target)
 				sleepThread(min(left-spinWindow, yieldEvery))
 				continue
 			}

@@ -121,12 +121,7 @@ func alignTo(coarse func() (unix.Timespec, bool), clock, now func() time.Time, l
 		ts, ok := coarse()
 		at := clock()
 		after := now()
-		switch {
-		case !ok:
-			return at
-		case ts != last && after.Sub(before) <= edgeGap:
-			return at.Add(jiffyOffset)
-		case after.After(deadline):
+		if !ok || (ts != last && after.Sub(before) <= edgeGap) || after.After(deadline) {
 			return at.Add(jiffyOffset)
 		}
 		last, before = ts, t

@@ -62,10 +62,11 @@ type call struct {
 }
 
 // preparers make, before a call's time, what the call would otherwise
-// allocate at it (see sockoptBuffers).
-var preparers = map[string]func(c *call){
-	"getsockopt": prepareSockopt,
-	"setsockopt": prepareSockopt,
+// allocate at it (see sockoptBuffers). What goes wrong there is left for
+// the call, which evaluates its arguments again and fails at its own time.
+var preparers = map[string]func(c *call) (any, error){
+	"getsockopt": func(c *call) (any, error) { return c.getsockoptBuffers() },
+	"setsockopt": func(c *call) (any, error) { return c.setsockoptBuffers() },
 }
 
 // syscallFunc decodes the script's arguments, makes the call and returns
@@ -98,7 +99,9 @@ func (r *runner) runSyscall(es *eventState, rec *EventRecord) error {
 	}
 	c.evalAhead()
 	if prepare := preparers[sc.Name]; prepare != nil {
-		prepare(c)
+		if p, err := prepare(c); err == nil {
+			c.prepared = p
+		}
 	}
 	if fdFirst[sc.Name] {
 		es.rehearse = c.rehearse
@@ -153,7 +156,7 @@ func (c *call) rehearse() {
 		return
 	}
 	unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
-	if w := c.r.watchdog; w != nil && c.r.cfg.SyscallTimeout > 0 {
+	if w := c.r.watchdog; w != nil {
 		w.warm()
 	}
 }

@@ -150,22 +150,22 @@ func TestRestartAfter(t *testing.T) {
 func TestYieldIfDue(t *testing.T) {
 	now := time.Unix(1000, 0)
 	r := &runner{clock: func() time.Time { return now }}
-	r.yieldIfDue(now.Add(yieldMargin - time.Microsecond))
+	r.yieldIfDue(now, now.Add(yieldMargin-time.Microsecond))
 	if !r.lastYield.IsZero() {
 		t.Fatalf("yielded with the next event %v away", yieldMargin-time.Microsecond)
 	}
-	r.yieldIfDue(now.Add(yieldMargin))
+	r.yieldIfDue(now, now.Add(yieldMargin))
 	if !r.lastYield.Equal(now) {
 		t.Fatalf("did not yield with the next event %v away", yieldMargin)
 	}
 	first := now
 	now = now.Add(yieldEvery - time.Microsecond)
-	r.yieldIfDue(now.Add(time.Second))
+	r.yieldIfDue(now, now.Add(time.Second))
 	if !r.lastYield.Equal(first) {
 		t.Fatalf("yielded again %v after the last yield", yieldEvery-time.Microsecond)
 	}
 	now = first.Add(yieldEvery)
-	r.yieldIfDue(now.Add(time.Second))
+	r.yieldIfDue(now, now.Add(time.Second))
 	if !r.lastYield.Equal(now) {
 		t.Fatalf("did not yield %v after the last yield", yieldEvery)
 	}
