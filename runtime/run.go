@@ -359,16 +359,8 @@ func (r *runner) run() error {
 	if err := r.startCallThread(); err != nil {
 		return &Failure{Pos: parser.Pos{File: r.script.File}, Msg: err.Error(), noLine: true}
 	}
-	// Find the jiffy edge at normal priority: busy-waiting for it under
-	// SCHED_RR would starve a parallel run on a two-core machine.
 	if err := r.startClock(); err != nil {
 		return &Failure{Pos: parser.Pos{File: r.script.File}, Msg: err.Error(), noLine: true}
-	}
-	if r.realtime {
-		r.realtimeOn = useRealtimeScheduling()
-	}
-	if r.wire == nil {
-		r.start = restartAfter(r.start, r.clock(), kernelTick())
 	}
 	r.startWall = r.start.Round(0)
 	for _, ev := range r.script.Events {

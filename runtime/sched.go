@@ -79,15 +79,15 @@ func (r *runner) startCommand(cmd *exec.Cmd) error {
 // jiffyOffset is how far into a kernel clock tick a run starts.
 const jiffyOffset = 250 * time.Microsecond
 
-// alignStart waits for the next kernel clock tick and returns a start time
-// jiffyOffset past it. Scripts schedule events on millisecond boundaries
+// alignStart waits for kernel clock ticks and returns a start time
+// jiffyOffset past one. Scripts schedule events on millisecond boundaries
 // from time 0; starting at a fixed offset into a jiffy keeps the kernel's
 // jiffy-based RTT samples, RTO and delayed-ACK timers the same from run to
 // run, as the reference does (it watches times(2) over ten 10 ms ticks).
-// CLOCK_MONOTONIC_COARSE advances exactly on the tick, so one edge of it
-// costs at most one jiffy (4 ms at HZ=250) instead of 100 ms.
+// CLOCK_MONOTONIC_COARSE moves on the tick, so a few of its edges cost a
+// few jiffies (4 ms each at HZ=250) instead of 100 ms.
 func alignStart(clock func() time.Time) time.Time {
-	return alignTo(coarseClock, clock, time.Now, 25*time.Millisecond)
+	return alignTo(coarseClock, clock, kernelTick(), 25*time.Millisecond)
 }
 
 // coarseClock reads CLOCK_MONOTONIC_COARSE.
@@ -96,36 +96,61 @@ func coarseClock() (unix.Timespec, bool) {
 	return ts, unix.ClockGettime(unix.CLOCK_MONOTONIC_COARSE, &ts) == nil
 }
 
-// edgeGap is the longest time between the two reads of the coarse clock
-// around a tick that still places the tick. The search runs at the normal
-// policy, where the thread can lose its CPU between two reads: the tick
-// seen after that happened a preemption ago, and the run would start that
-// much further into the jiffy. Such a tick is let go and the next one
-// taken.
-const edgeGap = 20 * time.Microsecond
+// tickEdges is how many edges of the coarse clock alignStart watches.
+const tickEdges = 3
 
 // alignTo is alignStart's search: coarse is the tick clock, clock the
-// run's, and now times the reads and the limit, after which the start is
-// the moment it is reached. The tick came between the previous read of
-// coarse and this one; the start is taken with this one; all of that must
-// lie within edgeGap.
-func alignTo(coarse func() (unix.Timespec, bool), clock, now func() time.Time, limit time.Duration) time.Time {
-	before := now()
+// run's, tick the jiffy (0: unknown), and limit bounds the search.
+//
+// The moment an edge is seen does not place the tick: on this 2-core VM a
+// tick on the search's own CPU holds it 25-200 µs in the interrupt before
+// it sees the new value (the search runs at the normal policy, where it
+// can also lose its CPU for longer). The last read that still saw the old
+// value does: the tick came after it. The coarse clock's value lags its
+// tick by a fixed amount (about 3 ms here: timekeeping keeps the part of
+// a jiffy it has not accumulated), so each edge bounds that lag from
+// below, and the largest of a few bounds is the lag to within a read; a
+// read that lost its CPU only lowers its own bound. The start is the first
+// moment jiffyOffset past a tick that is still ahead.
+func alignTo(coarse func() (unix.Timespec, bool), clock func() time.Time, tick, limit time.Duration) time.Time {
+	seenOld := clock()
 	last, ok := coarse()
 	if !ok {
 		return clock()
 	}
-	deadline := before.Add(limit)
-	for {
-		t := now()
+	deadline := seenOld.Add(limit)
+	// zero is where on the run's clock the coarse value 0 would have its
+	// tick: each edge's tick is zero plus its value.
+	var zero time.Time
+	var value time.Duration
+	edges := 0
+	for edges < tickEdges {
+		t := clock()
 		ts, ok := coarse()
-		at := clock()
-		after := now()
-		if !ok || (ts != last && after.Sub(before) <= edgeGap) || after.After(deadline) {
-			return at.Add(jiffyOffset)
+		if !ok {
+			break
 		}
-		last, before = ts, t
+		if ts != last {
+			value = time.Duration(ts.Nano())
+			if z := seenOld.Add(-value); edges == 0 || z.After(zero) {
+				zero = z
+			}
+			edges++
+			last = ts
+		}
+		seenOld = t
+		if t.After(deadline) {
+			break
+		}
 	}
+	if edges == 0 {
+		return clock().Add(jiffyOffset)
+	}
+	start := zero.Add(value + jiffyOffset)
+	for now := clock(); tick > 0 && !start.After(now); {
+		start = start.Add(tick)
+	}
+	return start
 }
 
 // startMargin is how much of the start's lead a run must still have once

@@ -172,24 +172,33 @@ func TestYieldIfDue(t *testing.T) {
 }
 
 // fakeTicks is a clock whose coarse reading moves every 4 ms, advancing
-// 1 µs at every read, and that loses stall of time once, at stallAt.
+// 1 µs at every read; each tick holds the reader tickCost (the tick's
+// interrupt on the reader's CPU), and once, at stallAt, the reader loses
+// stall of time (a preemption).
 type fakeTicks struct {
-	t, stallAt, stall time.Duration
+	t, tickCost, stallAt, stall time.Duration
 }
 
 var fakeBase = time.Unix(2000, 0)
 
+const fakeJiffy = 4 * time.Millisecond
+
 func (f *fakeTicks) step() {
+	before := f.t
 	f.t += time.Microsecond
 	if f.stall > 0 && f.t >= f.stallAt {
 		f.t += f.stall
 		f.stall = 0
 	}
+	if f.t/fakeJiffy != before/fakeJiffy {
+		f.t += f.tickCost
+	}
 }
 
+// coarse lags its tick by 3 ms, as this machine's does.
 func (f *fakeTicks) coarse() (unix.Timespec, bool) {
 	f.step()
-	return unix.NsecToTimespec(int64(f.t / (4 * time.Millisecond) * (4 * time.Millisecond))), true
+	return unix.NsecToTimespec(int64(f.t/fakeJiffy*fakeJiffy - 3*time.Millisecond)), true
 }
 
 func (f *fakeTicks) now() time.Time {
@@ -197,30 +206,36 @@ func (f *fakeTicks) now() time.Time {
 	return fakeBase.Add(f.t)
 }
 
-// TestAlignToSkipsAGappedTick: a run starts jiffyOffset after a tick,
-// and a tick seen only after the search lost its CPU is let go for the
-// next one, wherever among the reads the loss falls.
-func TestAlignToSkipsAGappedTick(t *testing.T) {
+// TestAlignToPlacesTheTick: a run starts jiffyOffset after a tick, ahead
+// of the search's end, however long the tick's interrupt or a preemption
+// held the search around the edges it watched.
+func TestAlignToPlacesTheTick(t *testing.T) {
 	ms, us := time.Millisecond, time.Microsecond
 	type tc struct {
-		stallAt, stall, tick time.Duration
+		tickCost, stallAt, stall time.Duration
 	}
 	cases := []tc{
-		{0, 0, 4 * ms},                  // no stall: the first tick
-		{3500 * us, 400 * us, 4 * ms},   // a stall ended before the tick
-		{4100 * us, 500 * us, 4 * ms},   // a stall after the tick was taken
-		{3995 * us, 4100 * us, 12 * ms}, // a stall across two ticks
+		{0, 0, 0},                     // every edge seen within a read
+		{200 * us, 0, 0},              // every tick held the search 200 µs
+		{0, 3500 * us, 400 * us},      // a stall ended before the first tick
+		{0, 4100 * us, 500 * us},      // a stall between two ticks
+		{0, 3995 * us, 4100 * us},     // a stall across two ticks
+		{150 * us, 7990 * us, 3 * ms}, // held at every tick, a stall across one
 	}
 	// Stalls across the first tick, each read of the last few before it.
 	for at := 3990 * us; at <= 4000*us; at += us {
-		cases = append(cases, tc{at, 500 * us, 8 * ms})
+		cases = append(cases, tc{30 * us, at, 500 * us})
 	}
 	for _, c := range cases {
-		f := &fakeTicks{t: 3 * ms, stallAt: c.stallAt, stall: c.stall}
-		got := alignTo(f.coarse, f.now, f.now, 25*ms).Sub(fakeBase) - jiffyOffset
-		if got < c.tick || got > c.tick+edgeGap {
-			t.Errorf("stall of %v at %v: start %v after the tick at %v, want within %v of it",
-				c.stall, c.stallAt, got-c.tick, c.tick, edgeGap)
+		f := &fakeTicks{t: 3 * ms, tickCost: c.tickCost, stallAt: c.stallAt, stall: c.stall}
+		start := alignTo(f.coarse, f.now, fakeJiffy, 25*ms).Sub(fakeBase)
+		into := (start - jiffyOffset) % fakeJiffy
+		if into > fakeJiffy/2 {
+			into -= fakeJiffy
+		}
+		if into < -4*us || into > 2*us || start <= f.t { // a bound is a few reads (here 1 µs each) early
+			t.Errorf("tick cost %v, stall of %v at %v: start at %v, %v from jiffyOffset past a tick, search ended at %v; want -4 to 2 µs, after the end",
+				c.tickCost, c.stall, c.stallAt, start, into, f.t)
 		}
 	}
 }
