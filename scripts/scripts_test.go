@@ -49,10 +49,11 @@ func TestScriptsPass(t *testing.T) {
 					opts.Hold, opts.OnHold = true, func(string) { cancel() }
 				}
 				res, err := drill.Run(ctx, f, opts)
-				if err == nil && res.ExitCode == runtime.ExitLate {
-					// godrill was late, the kernel was not tested: once more,
-					// as --retries 1 would.
-					t.Logf("retrying once, godrill was late:\n%s", res.Output)
+				for retry := 0; retry < 2 && err == nil && res.ExitCode == runtime.ExitLate; retry++ {
+					// godrill was late, the kernel was not tested: again,
+					// as --retries 2 would (the host steals this VM's CPUs
+					// in bursts that can span two runs).
+					t.Logf("retrying, godrill was late:\n%s", res.Output)
 					res, err = drill.Run(ctx, f, opts)
 				}
 				if err != nil {
