@@ -270,6 +270,9 @@ type runner struct {
 	// -1 when that is the moment the next event is taken up (wire mode).
 	lastDone time.Duration
 	initDone bool // the init command ran, so the cleanup command runs
+	// initEnd is when the init command returned (zero: it did not run);
+	// time 0 comes initSettle after it at the earliest.
+	initEnd time.Time
 
 	fds map[int]*fdState // by script fd
 	// fdsGen counts changes of fds; wake, the live fds a hung call's
@@ -354,6 +357,7 @@ func (r *runner) run() error {
 			return &Failure{Pos: r.script.Init.Pos, Msg: fmt.Sprintf("error executing init command: %v", err), Kind: FailCommand, noLine: true}
 		}
 		r.initDone = true
+		r.initEnd = r.clock()
 	}
 
 	if err := r.startCallThread(); err != nil {

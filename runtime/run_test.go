@@ -295,3 +295,33 @@ func TestLateBlockingCallIsGodrillsFault(t *testing.T) {
 		t.Errorf("message %q (late %v), want the call thread's lateness of about 10 s", f.Msg, f.Late)
 	}
 }
+
+// TestTimeZeroWaitsAfterInitCommand: a run's time 0 comes at least 100 ms
+// after its init command returned, as the reference's does, so that the
+// kernel work the command left (process exits, the new namespace) is
+// done before the first event (see initSettle).
+func TestTimeZeroWaitsAfterInitCommand(t *testing.T) {
+	dir := t.TempDir()
+	script := "`date +%s%N > " + dir + "/init`\n" +
+		"0 `date +%s%N > " + dir + "/zero`\n"
+	err := runtime.Run(context.Background(), mustParse(t, "init.pkt", script), runtime.Options{
+		Config: relaxed(10 * time.Second), Net: noNetwork{}, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) int64 {
+		b, err := os.ReadFile(dir + "/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ns int64
+		if _, err := fmt.Sscan(string(b), &ns); err != nil {
+			t.Fatalf("%s: %q: %v", name, b, err)
+		}
+		return ns
+	}
+	if gap := time.Duration(read("zero") - read("init")); gap < 100*time.Millisecond {
+		t.Errorf("time 0 came %v after the init command, want at least 100 ms", gap)
+	}
+}

@@ -76,6 +76,32 @@ func (r *runner) startCommand(cmd *exec.Cmd) error {
 	return cmd.Start()
 }
 
+// initSettle is how long after the init command a run's time 0 comes at
+// the earliest, as in the reference (it spins ten times(2) ticks, 100 ms,
+// after its init command). The kernel needs that time: the commands'
+// exits and the run's new namespace leave RCU work that keeps every CPU's
+// tick going for 60-80 ms (RCU softirqs in /proc/softirqs after `unshare
+// -n true`). While the ticks of both CPUs come at once, the CPU that holds
+// a timer can take its tick before the CPU that advances jiffies has:
+// the timer waits a jiffy more (traced with tracefs: tcp_delack_timer
+// armed for the next jiffy on CPU 1, whose tick came 1 µs before CPU 0's,
+// and fired one tick later). Google's close-remote-fin-then-close.pkt so
+// failed its delayed-ACK line in 12 of 40 runs; with time 0 20, 40, 70
+// and 100 ms later: 11, 4, 1 and 0 of 40 (bench/README.md). A script
+// without an init command starts at once, so start-up stays short.
+const initSettle = 100 * time.Millisecond
+
+// settleAfterInit waits until initSettle has passed since the init
+// command, if one ran.
+func (r *runner) settleAfterInit() {
+	if r.initEnd.IsZero() {
+		return
+	}
+	if d := r.initEnd.Add(initSettle).Sub(r.clock()); d > 0 {
+		time.Sleep(d)
+	}
+}
+
 // jiffyOffset is how far into a kernel clock tick a run starts.
 const jiffyOffset = 250 * time.Microsecond
 

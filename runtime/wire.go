@@ -61,10 +61,12 @@ func (r *runner) startClock() error {
 		r.start = r.clock()
 		return err
 	case WireClient:
+		r.settleAfterInit()
 		r.start = alignStart(r.clock)
 		r.goRealtime()
 		return r.wire.Start()
 	}
+	r.settleAfterInit()
 	r.start = alignStart(r.clock)
 	r.goRealtime()
 	r.start = restartAfter(r.start, r.clock(), kernelTick())
