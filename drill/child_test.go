@@ -59,6 +59,36 @@ func TestRetriesSingleRun(t *testing.T) {
 	}
 }
 
+// TestRunRetries: Options.Retries reruns, through Run, a run where godrill
+// was late and tells OnRetry of each; a kernel's failure and a pass are
+// not rerun.
+func TestRunRetries(t *testing.T) {
+	needRoot(t)
+	dir := writeScripts(t, map[string]string{"late.pkt": lateScript, "fail.pkt": failScript, "pass.pkt": passScript})
+	for _, c := range []struct {
+		script  string
+		exit    int
+		retries int
+	}{{"late.pkt", runtime.ExitLate, 2}, {"fail.pkt", runtime.ExitKernel, 0}, {"pass.pkt", 0, 0}} {
+		var tries []int
+		res, err := Run(context.Background(), filepath.Join(dir, c.script), Options{
+			Args: []string{"--tolerance_usecs=200000"}, Retries: 2,
+			OnRetry: func(late Result, try int) {
+				if late.ExitCode != runtime.ExitLate {
+					t.Errorf("%s: retry %d of a run that exited %d", c.script, try, late.ExitCode)
+				}
+				tries = append(tries, try)
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.ExitCode != c.exit || len(tries) != c.retries {
+			t.Errorf("%s: exit %d after retries %v, want exit %d after %d retries", c.script, res.ExitCode, tries, c.exit, c.retries)
+		}
+	}
+}
+
 // TestRetriesRerunLateOnly: --retries reruns the runs where godrill was
 // late, and only those; the summary lists every retry.
 func TestRetriesRerunLateOnly(t *testing.T) {

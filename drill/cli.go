@@ -293,13 +293,15 @@ func runSingle(ctx context.Context, inv *Invocation, j job, stdout, stderr io.Wr
 	hold, note := holdDecision(inv, script, commandTimeout, stdinIsTerminal())
 	fmt.Fprint(stderr, note)
 	inv.Extras.Hold = hold
-	res, err := runOne(ctx, inv, j.path, j.ipVersion, Options{Stdout: stdout, Stderr: stderr})
-	// A run where godrill was late tested nothing there: with --retries,
-	// run it again, as a suite does (the output above stays, so say so).
-	for try := 1; err == nil && res.ExitCode == runtime.ExitLate && try <= inv.Extras.Retries && ctx.Err() == nil; try++ {
+	opts := Options{Stdout: stdout, Stderr: stderr}
+	res, err := runOne(ctx, inv, j.path, j.ipVersion, opts)
+	// The output above stays, so say why the run comes again.
+	announce := func(_ Result, try int) {
 		fmt.Fprintf(stderr, "%s: godrill was late, not the kernel: running it again (retry %d of %d)\n", j.path, try, inv.Extras.Retries)
-		res, err = runOne(ctx, inv, j.path, j.ipVersion, Options{Stdout: stdout, Stderr: stderr})
 	}
+	res, err = rerunWhileLate(ctx, inv.Extras.Retries, res, err, announce, func() (Result, error) {
+		return runOne(ctx, inv, j.path, j.ipVersion, opts)
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "godrill: %v\n", err)
 		return runtime.ExitSetup

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/godrill/godrill/frompcap"
-	"github.com/godrill/godrill/runtime"
 )
 
 // TestFromPcapRoundTrip runs every script of scripts/ with --pcap, turns
@@ -136,18 +135,15 @@ func runRetryingTiming(t *testing.T, path string, opts Options) (Result, error) 
 		if HoldsOpen(path) {
 			o.Hold, o.OnHold = true, func(string) { cancel() }
 		}
+		// godrill itself late (exit 4) is not the kernel's verdict: again
+		// (the host steals this VM's CPUs in bursts that can span two runs).
+		o.Retries = 2
+		o.OnRetry = func(late Result, _ int) { t.Logf("retrying, godrill was late: %s", late.FirstErr) }
 		return Run(ctx, path, o)
 	}
 	res, err := run()
 	if err == nil && !res.Passed && strings.Contains(res.FirstErr, "timing error") {
 		t.Logf("retrying once after a timing error (machine load?): %s", res.FirstErr)
-		res, err = run()
-	}
-	// godrill itself late (exit 4) is not the kernel's verdict: again, as
-	// --retries would (the host steals this VM's CPUs in bursts that can
-	// span two runs).
-	for retry := 0; retry < 2 && err == nil && res.ExitCode == runtime.ExitLate; retry++ {
-		t.Logf("retrying, godrill was late: %s", res.FirstErr)
 		res, err = run()
 	}
 	return res, err

@@ -50,6 +50,14 @@ type Options struct {
 	// RunDir is the registry of live runs that `godrill ps` and `godrill
 	// exec` read ("": $GODRILL_RUN_DIR, else DefaultRunDir).
 	RunDir string
+	// Retries reruns a run where godrill itself was late (exit 4: the
+	// kernel was not tested at that line) up to this many times, as
+	// --retries N in Args does (the larger of the two counts). A kernel's
+	// failure is never rerun.
+	Retries int
+	// OnRetry, if set, is told of each such run before its rerun (try
+	// counts from 1).
+	OnRetry func(late Result, try int)
 }
 
 // Result is the outcome of one script run.
@@ -95,7 +103,24 @@ func Run(ctx context.Context, path string, opts Options) (Result, error) {
 		return Result{Path: path, IPVersion: familyName(inv, opts.IPVersion), ExitCode: runtime.ExitScript,
 			Output: msg, Stderr: msg, FirstErr: firstLine(msg)}, nil
 	}
-	return runOne(ctx, inv, path, opts.IPVersion, opts)
+	res, err := runOne(ctx, inv, path, opts.IPVersion, opts)
+	return rerunWhileLate(ctx, max(opts.Retries, inv.Extras.Retries), res, err, opts.OnRetry, func() (Result, error) {
+		return runOne(ctx, inv, path, opts.IPVersion, opts)
+	})
+}
+
+// rerunWhileLate is --retries: while the run just made (res, err) ended
+// with godrill itself late (runtime.ExitLate: the kernel was not tested at
+// that line), it tells onRetry (if set) and runs it again, at most retries
+// times. A failure of the kernel's is never rerun, nor a cancelled run.
+func rerunWhileLate(ctx context.Context, retries int, res Result, err error, onRetry func(Result, int), run func() (Result, error)) (Result, error) {
+	for try := 1; err == nil && res.ExitCode == runtime.ExitLate && try <= retries && ctx.Err() == nil; try++ {
+		if onRetry != nil {
+			onRetry(res, try)
+		}
+		res, err = run()
+	}
+	return res, err
 }
 
 func runOne(ctx context.Context, inv *Invocation, path, ipVersion string, opts Options) (Result, error) {

@@ -192,11 +192,9 @@ func runSuite(ctx context.Context, inv *Invocation, jobs []job, stdout, stderr i
 						Output: bad, Stderr: bad, FirstErr: firstLine(bad)}
 				} else {
 					res, err = s.runJob(ctx, j)
-					// A run where godrill was late tested nothing there: rerun it.
-					for try := 0; err == nil && res.ExitCode == runtime.ExitLate && try < inv.Extras.Retries; try++ {
-						s.retried(&res)
-						res, err = s.runJob(ctx, j)
-					}
+					res, err = rerunWhileLate(ctx, inv.Extras.Retries, res, err, s.retried, func() (Result, error) {
+						return s.runJob(ctx, j)
+					})
 				}
 				if err != nil {
 					res.Passed, res.ExitCode = false, runtime.ExitSetup
@@ -287,10 +285,10 @@ func (s *suite) runJob(ctx context.Context, j job) (Result, error) {
 }
 
 // retried notes a run that --retries reruns.
-func (s *suite) retried(res *Result) {
+func (s *suite) retried(res Result, _ int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.retries = append(s.retries, fmt.Sprintf("%s (%s): %s", res.Path, res.IPVersion, firstErr(res)))
+	s.retries = append(s.retries, fmt.Sprintf("%s (%s): %s", res.Path, res.IPVersion, firstErr(&res)))
 }
 
 // finish records a result and reports it as it comes.

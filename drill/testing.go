@@ -30,8 +30,9 @@ var sandboxReady bool
 // glob such as "testdata/*.pkt". A subtest is named after the script's
 // path relative to the pattern's directory, and fails with the script's
 // failure report. A run where godrill itself was late (exit 4: the kernel
-// was not tested at that line) runs once more, as `godrill run --retries 1`
-// would, and the subtest logs it; a kernel's failure is never rerun.
+// was not tested at that line) runs again, Options.Retries times at most
+// and at least once (`godrill run --retries N`), and the subtest logs it;
+// a kernel's failure is never rerun.
 // Without root or /dev/net/tun, t is skipped with the reason.
 //
 // The test binary must call SandboxMain first thing in TestMain:
@@ -77,11 +78,12 @@ func TestScripts(t *testing.T, pattern string, opts Options) {
 				// everything before the hold passed: end the hold at once.
 				o.Hold, o.OnHold = true, func(string) { cancel() }
 			}
-			res, err := Run(ctx, p, o)
-			if err == nil && res.ExitCode == runtime.ExitLate {
-				t.Logf("%s (%s): godrill was late, not the kernel: running it again\n%s", p, res.IPVersion, res.Output)
-				res, err = Run(ctx, p, o)
+			o.Retries = max(o.Retries, 1)
+			o.OnRetry = func(late Result, try int) {
+				t.Logf("%s (%s): godrill was late, not the kernel: running it again (retry %d of %d)\n%s",
+					p, late.IPVersion, try, o.Retries, late.Output)
 			}
+			res, err := Run(ctx, p, o)
 			if err != nil {
 				t.Fatalf("%s: %v", p, err)
 			}
